@@ -1,0 +1,64 @@
+{#-
+    The reporting months of each LA (kpis.md "Months"): every month end from the month of the LA's
+    earliest event date to the last month end on or before its latest event date. Events as in the
+    latest view, and only event types of the contract (types the models do not know are ignored).
+-#}
+with
+
+events as (
+
+    select * from {{ ref('stg_case__events') }}
+
+),
+
+event_types as (
+
+    select * from {{ ref('event_types') }}
+
+),
+
+dates as (
+
+    select * from {{ ref('int_dates_numbered') }}
+
+),
+
+la_bounds as (
+
+    select
+        events.la_code,
+        min(events.event_date) as first_event_date,
+        max(events.event_date) as last_event_date
+    from events
+    inner join event_types
+        on events.event_type = event_types.event_type
+    group by events.la_code
+
+),
+
+month_ends as (
+
+    select date_day as period_end
+    from dates
+    where is_month_end
+
+),
+
+final as (
+
+    select
+        la_bounds.la_code,
+        month_ends.period_end,
+        {{ month_start('month_ends.period_end') }} as period_start,
+        {{ month_index('month_ends.period_end') }} as period_month_index,
+        la_bounds.first_event_date,
+        la_bounds.last_event_date
+    from la_bounds
+    inner join month_ends
+        on
+            month_ends.period_end >= la_bounds.first_event_date
+            and month_ends.period_end <= la_bounds.last_event_date
+
+)
+
+select * from final

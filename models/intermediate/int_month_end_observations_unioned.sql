@@ -1,0 +1,159 @@
+{#-
+    KPI observations at each LA month end (point-in-time KPIs): one row per child (or per assessment,
+    where the KPI counts assessments) in the KPI's population at the end of day period_end, with
+    whether it is in the numerator.
+-#}
+with
+
+episode_months as (
+
+    select * from {{ ref('int_episode_months_expanded') }}
+
+),
+
+events as (
+
+    select * from {{ ref('stg_case__events') }}
+
+),
+
+months as (
+
+    select * from {{ ref('int_la_months_spanned') }}
+
+),
+
+dates as (
+
+    select * from {{ ref('int_dates_numbered') }}
+
+),
+
+open_assessments as (
+
+    select
+        episode_months.*,
+        start_day.add_wd_45_date
+    from episode_months
+    left join dates as start_day
+        on episode_months.start_date = start_day.date_day
+    where episode_months.episode_type = 'assessment'
+
+),
+
+children_open as (
+
+    select
+        la_code,
+        episode_type,
+        child_id,
+        period_end,
+        min(start_date) as first_open_start_date,
+        max(start_date) as last_open_start_date
+    from episode_months
+    where episode_type in ('referral', 'cin_plan', 'cp_plan')
+    group by 1, 2, 3, 4
+
+),
+
+children_on_cp_plans as (
+
+    select
+        children_open.*,
+        period_day.sub_wd_10_date
+    from children_open
+    inner join dates as period_day
+        on children_open.period_end = period_day.date_day
+    where children_open.episode_type = 'cp_plan'
+
+),
+
+cp_visits as (
+
+    select
+        events.la_code,
+        events.child_id,
+        events.event_date,
+        visit_day.add_wd_10_date
+    from events
+    inner join dates as visit_day
+        on events.event_date = visit_day.date_day
+    where events.event_type = 'child_seen' and events.event_code = 'cp'
+
+),
+
+cp_visits_in_time as (
+
+    select distinct
+        cp_visits.la_code,
+        cp_visits.child_id,
+        months.period_end
+    from cp_visits
+    inner join months
+        on
+            cp_visits.la_code = months.la_code
+            and months.period_end >= cp_visits.event_date
+            and months.period_end <= cp_visits.add_wd_10_date
+
+),
+
+cp_children_seen as (
+
+    select
+        plans.*,
+        visits.child_id is not null as has_visit_in_10wd
+    from children_on_cp_plans as plans
+    left join cp_visits_in_time as visits
+        on
+            plans.la_code = visits.la_code
+            and plans.child_id = visits.child_id
+            and plans.period_end = visits.period_end
+
+),
+
+observations as (
+
+    select
+        {{ kpi_observation(
+            'assessment_open_in_timescale', 'period_end', 'episode_id', 'child_id', 'period_end <= add_wd_45_date'
+        ) }}
+    from open_assessments
+
+    union all
+
+    select {{ kpi_observation('cin', 'period_end', 'child_id', 'child_id') }}
+    from children_open
+    where episode_type = 'referral'
+
+    union all
+
+    select {{ kpi_observation('cin_plan_open', 'period_end', 'child_id', 'child_id') }}
+    from children_open
+    where episode_type = 'cin_plan'
+
+    union all
+
+    select {{ kpi_observation('cp_plan_open', 'period_end', 'child_id', 'child_id') }}
+    from children_on_cp_plans
+
+    union all
+
+    select
+        {{ kpi_observation(
+            'cp_open_2y_plus', 'period_end', 'child_id', 'child_id',
+            'first_open_start_date <= ' ~ add_months('period_end', -24)
+        ) }}
+    from children_on_cp_plans
+
+    union all
+
+    select
+        {{ kpi_observation(
+            'cp_seen_10wd', 'period_end', 'child_id', 'child_id',
+            'has_visit_in_10wd or last_open_start_date > sub_wd_10_date'
+        ) }}
+    from cp_children_seen
+
+)
+
+select * from observations

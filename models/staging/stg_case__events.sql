@@ -1,0 +1,48 @@
+{#-
+    The events as known at var('as_of') (default: now): per la_code + event_id the version with the
+    greatest recorded_at recorded by the end of that day; a tombstone as latest version drops the event.
+-#}
+with
+
+event_versions as (
+
+    select * from {{ ref('stg_case__event_versions') }}
+    {% if var('as_of') %}
+        where recorded_at < {{ add_days("date '" ~ var('as_of') ~ "'", 1) }}
+    {% endif %}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by la_code, event_id
+            order by recorded_at desc, load_id desc
+        ) as version_rank
+    from event_versions
+
+),
+
+latest as (
+
+    select
+        la_code,
+        event_id,
+        child_id,
+        event_type,
+        event_at,
+        event_date,
+        recorded_at,
+        episode_id,
+        referral_id,
+        event_code,
+        event_code2,
+        event_value
+    from ranked
+    where version_rank = 1 and not is_deleted
+
+)
+
+select * from latest
