@@ -1,4 +1,8 @@
-{#- Custom schemas are used as named (staging, intermediate, marts, reference), not prefixed with the target's. -#}
+{#- Custom schemas are used as named (staging, intermediate, marts, reference), without a prefix. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
-    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
 {%- endmacro %}

@@ -63,20 +63,21 @@ final as (
         numbered.is_bank_holiday,
         numbered.is_weekend,
         numbered.is_working_day,
-        numbered.working_day_seq,
-        numbered.date_day = {{ month_end('numbered.date_day') }} as is_month_end,
-        {%- for n in offsets %}
+        {% for n in offsets -%}
             add_wd_{{ n }}.date_day as add_wd_{{ n }}_date,
-            sub_wd_{{ n }}.date_day as sub_wd_{{ n }}_date{{ "," if not loop.last }}
-        {%- endfor %}
+            sub_wd_{{ n }}.date_day as sub_wd_{{ n }}_date,
+        {% endfor -%}
+        cast(numbered.working_day_seq as bigint) as working_day_seq,
+        numbered.date_day = {{ month_end('numbered.date_day') }} as is_month_end
     from numbered
-    {%- for n in offsets %}
+    {% for n in offsets -%}
         left join working_days as add_wd_{{ n }}
-            on add_wd_{{ n }}.working_day_seq = numbered.working_day_seq + {{ n }}
+            on numbered.working_day_seq + {{ n }} = add_wd_{{ n }}.working_day_seq
         left join working_days as sub_wd_{{ n }}
-            on sub_wd_{{ n }}.working_day_seq
-            = numbered.working_day_seq - (case when numbered.is_working_day then 1 else 0 end) - {{ n }} + 1
-    {%- endfor %}
+            on
+                numbered.working_day_seq - (case when numbered.is_working_day then 1 else 0 end) - {{ n }} + 1
+                = sub_wd_{{ n }}.working_day_seq
+    {% endfor %}
 
 )
 

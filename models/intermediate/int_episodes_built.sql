@@ -13,13 +13,15 @@ milestones as (
 
 starts as (
 
-    select * from milestones where episode_role = 'start'
+    select * from milestones
+    where episode_role = 'start'
 
 ),
 
 ends as (
 
-    select * from milestones where episode_role = 'end'
+    select * from milestones
+    where episode_role = 'end'
 
 ),
 

@@ -77,7 +77,7 @@ referrals_with_previous as (
             referrals.la_code = previous.la_code
             and referrals.child_id = previous.child_id
             and previous.start_date >= {{ add_months('referrals.start_date', -12) }}
-            and previous.start_date < referrals.start_date
+            and referrals.start_date > previous.start_date
     group by 1, 2, 3, 4
 
 ),
@@ -106,8 +106,8 @@ assessments_seen as (
             assessments_authorised.la_code = visits.la_code
             and assessments_authorised.episode_id = visits.episode_id
             and visits.event_type = 'child_seen'
-            and visits.event_date >= assessments_authorised.start_date
-            and visits.event_date <= assessments_authorised.end_date
+            and assessments_authorised.start_date <= visits.event_date
+            and assessments_authorised.end_date >= visits.event_date
     group by 1, 2
 
 ),
@@ -168,22 +168,23 @@ cp_plans as (
 
 cp_plans_started as (
 
-    select * from cp_plans where has_start
+    select * from cp_plans
+    where has_start
 
 ),
 
 cp_plan_earlier_starts as (
 
     select
-        plans.la_code,
-        plans.episode_id,
+        cp_plan.la_code,
+        cp_plan.episode_id,
         max(earlier.start_date) as previous_start_date
-    from cp_plans_started as plans
+    from cp_plans_started as cp_plan
     inner join cp_plans_started as earlier
         on
-            plans.la_code = earlier.la_code
-            and plans.child_id = earlier.child_id
-            and earlier.start_date < plans.start_date
+            cp_plan.la_code = earlier.la_code
+            and cp_plan.child_id = earlier.child_id
+            and cp_plan.start_date > earlier.start_date
     group by 1, 2
 
 ),
@@ -191,23 +192,23 @@ cp_plan_earlier_starts as (
 cp_plans_with_previous as (
 
     select
-        plans.la_code,
-        plans.episode_id,
-        plans.child_id,
-        plans.start_date,
+        cp_plan.la_code,
+        cp_plan.episode_id,
+        cp_plan.child_id,
+        cp_plan.start_date,
         max(case when earlier.previous_start_date is not null then 1 else 0 end) = 1 as has_earlier_plan,
         max(
-            case when previous.end_date >= {{ add_months('plans.start_date', -24) }} then 1 else 0 end
+            case when previous.end_date >= {{ add_months('cp_plan.start_date', -24) }} then 1 else 0 end
         ) = 1 as is_within_2y_of_previous_end
-    from cp_plans_started as plans
+    from cp_plans_started as cp_plan
     left join cp_plan_earlier_starts as earlier
         on
-            plans.la_code = earlier.la_code
-            and plans.episode_id = earlier.episode_id
+            cp_plan.la_code = earlier.la_code
+            and cp_plan.episode_id = earlier.episode_id
     left join cp_plans_started as previous
         on
-            plans.la_code = previous.la_code
-            and plans.child_id = previous.child_id
+            cp_plan.la_code = previous.la_code
+            and cp_plan.child_id = previous.child_id
             and earlier.previous_start_date = previous.start_date
     group by 1, 2, 3, 4
 
@@ -215,79 +216,92 @@ cp_plans_with_previous as (
 
 observations as (
 
-    select {{ kpi_observation('contact_received', 'start_date', 'episode_id', 'child_id') }}
+    select
+        {{ kpi_observation('contact_received', 'start_date', 'episode_id') }}
     from contacts
 
     union all
 
-    select {{ kpi_observation('contact_decision_24h', 'event_date', 'event_id', 'child_id', 'is_within_24h') }}
+    select
+        {{ kpi_observation('contact_decision_24h', 'event_date', 'event_id', 'is_within_24h') }}
     from contact_decisions
 
     union all
 
-    select {{ kpi_observation('contact_to_referral', 'event_date', 'event_id', 'child_id', "event_code = 'referral'") }}
+    select
+        {{ kpi_observation('contact_to_referral', 'event_date', 'event_id', "event_code = 'referral'") }}
     from contact_decisions
 
     union all
 
-    select {{ kpi_observation('referral', 'start_date', 'episode_id', 'child_id') }}
+    select
+        {{ kpi_observation('referral', 'start_date', 'episode_id') }}
     from referrals
 
     union all
 
-    select {{ kpi_observation('re_referral', 'start_date', 'episode_id', 'child_id', 'has_referral_in_previous_12m') }}
+    select
+        {{ kpi_observation('re_referral', 'start_date', 'episode_id', 'has_referral_in_previous_12m') }}
     from referrals_with_previous
 
     union all
 
-    select {{ kpi_observation('assessment_completed', 'end_date', 'episode_id', 'child_id') }}
+    select
+        {{ kpi_observation('assessment_completed', 'end_date', 'episode_id') }}
     from assessments_authorised
 
     union all
 
-    select {{ kpi_observation('assessment_45wd', 'end_date', 'episode_id', 'child_id', 'end_date <= add_wd_45_date') }}
+    select
+        {{ kpi_observation('assessment_45wd', 'end_date', 'episode_id', 'end_date <= add_wd_45_date') }}
     from assessments_authorised
 
     union all
 
     select
         {{ kpi_observation(
-            'assessment_child_seen', 'end_date', 'episode_id', 'child_id', 'has_start and is_child_seen'
+            'assessment_child_seen', 'end_date', 'episode_id', 'has_start and is_child_seen'
         ) }}
     from assessments_reviewed
 
     union all
 
-    select {{ kpi_observation('s47_started', 'start_date', 'episode_id', 'child_id') }}
+    select
+        {{ kpi_observation('s47_started', 'start_date', 'episode_id') }}
     from episodes
     where episode_type = 's47' and has_start
 
     union all
 
-    select {{ kpi_observation('icpc_15wd', 'event_date', 'event_id', 'child_id', 'event_date <= add_wd_15_date') }}
+    select
+        {{ kpi_observation('icpc_15wd', 'event_date', 'event_id', 'event_date <= add_wd_15_date') }}
     from icpcs
 
     union all
 
-    select {{ kpi_observation('cp_plan_start', 'start_date', 'episode_id', 'child_id') }}
+    select
+        {{ kpi_observation('cp_plan_start', 'start_date', 'episode_id') }}
     from cp_plans_started
 
     union all
 
-    select {{ kpi_observation('cp_repeat_plan', 'start_date', 'episode_id', 'child_id', 'has_earlier_plan') }}
-    from cp_plans_with_previous
-
-    union all
-
     select
-        {{ kpi_observation('cp_repeat_within_2y', 'start_date', 'episode_id', 'child_id', 'is_within_2y_of_previous_end') }}
+        {{ kpi_observation('cp_repeat_plan', 'start_date', 'episode_id', 'has_earlier_plan') }}
     from cp_plans_with_previous
 
     union all
 
     select
         {{ kpi_observation(
-            'cp_ended_2y_plus', 'end_date', 'episode_id', 'child_id',
+            'cp_repeat_within_2y', 'start_date', 'episode_id', 'is_within_2y_of_previous_end'
+        ) }}
+    from cp_plans_with_previous
+
+    union all
+
+    select
+        {{ kpi_observation(
+            'cp_ended_2y_plus', 'end_date', 'episode_id',
             'has_start and ' ~ days_between('start_date', 'end_date') ~ ' >= 729'
         ) }}
     from cp_plans

@@ -56,8 +56,8 @@ final as (
     from la_bounds
     inner join month_ends
         on
-            month_ends.period_end >= la_bounds.first_event_date
-            and month_ends.period_end <= la_bounds.last_event_date
+            la_bounds.first_event_date <= month_ends.period_end
+            and la_bounds.last_event_date >= month_ends.period_end
 
 )
 

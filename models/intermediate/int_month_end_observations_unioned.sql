@@ -92,22 +92,22 @@ cp_visits_in_time as (
     inner join months
         on
             cp_visits.la_code = months.la_code
-            and months.period_end >= cp_visits.event_date
-            and months.period_end <= cp_visits.add_wd_10_date
+            and cp_visits.event_date <= months.period_end
+            and cp_visits.add_wd_10_date >= months.period_end
 
 ),
 
 cp_children_seen as (
 
     select
-        plans.*,
+        cp_plan.*,
         visits.child_id is not null as has_visit_in_10wd
-    from children_on_cp_plans as plans
+    from children_on_cp_plans as cp_plan
     left join cp_visits_in_time as visits
         on
-            plans.la_code = visits.la_code
-            and plans.child_id = visits.child_id
-            and plans.period_end = visits.period_end
+            cp_plan.la_code = visits.la_code
+            and cp_plan.child_id = visits.child_id
+            and cp_plan.period_end = visits.period_end
 
 ),
 
@@ -115,32 +115,35 @@ observations as (
 
     select
         {{ kpi_observation(
-            'assessment_open_in_timescale', 'period_end', 'episode_id', 'child_id', 'period_end <= add_wd_45_date'
+            'assessment_open_in_timescale', 'period_end', 'episode_id', 'period_end <= add_wd_45_date'
         ) }}
     from open_assessments
 
     union all
 
-    select {{ kpi_observation('cin', 'period_end', 'child_id', 'child_id') }}
+    select
+        {{ kpi_observation('cin', 'period_end', 'child_id') }}
     from children_open
     where episode_type = 'referral'
 
     union all
 
-    select {{ kpi_observation('cin_plan_open', 'period_end', 'child_id', 'child_id') }}
+    select
+        {{ kpi_observation('cin_plan_open', 'period_end', 'child_id') }}
     from children_open
     where episode_type = 'cin_plan'
 
     union all
 
-    select {{ kpi_observation('cp_plan_open', 'period_end', 'child_id', 'child_id') }}
+    select
+        {{ kpi_observation('cp_plan_open', 'period_end', 'child_id') }}
     from children_on_cp_plans
 
     union all
 
     select
         {{ kpi_observation(
-            'cp_open_2y_plus', 'period_end', 'child_id', 'child_id',
+            'cp_open_2y_plus', 'period_end', 'child_id',
             'first_open_start_date <= ' ~ add_months('period_end', -24)
         ) }}
     from children_on_cp_plans
@@ -149,7 +152,7 @@ observations as (
 
     select
         {{ kpi_observation(
-            'cp_seen_10wd', 'period_end', 'child_id', 'child_id',
+            'cp_seen_10wd', 'period_end', 'child_id',
             'has_visit_in_10wd or last_open_start_date > sub_wd_10_date'
         ) }}
     from cp_children_seen

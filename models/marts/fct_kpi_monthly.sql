@@ -115,7 +115,7 @@ event_window_totals as (
         on
             kpi_months.la_code = totals.la_code
             and kpi_months.measure_id = totals.measure_id
-            and totals.observed_month_index <= kpi_months.period_month_index
+            and kpi_months.period_month_index >= totals.observed_month_index
             and totals.observed_month_index > kpi_months.period_month_index - kpi_months.window_months
     group by 1, 2, 3
 
