@@ -51,6 +51,8 @@ final as (
         month_ends.period_end,
         {{ month_start('month_ends.period_end') }} as period_start,
         {{ month_index('month_ends.period_end') }} as period_month_index,
+        -- First day of the rolling year (R12M) ending at period_end.
+        {{ month_start(add_months('month_ends.period_end', -11)) }} as window_start_date,
         la_bounds.first_event_date,
         la_bounds.last_event_date
     from la_bounds

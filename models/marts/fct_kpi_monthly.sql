@@ -20,12 +20,16 @@ months as (
 event_observations as (
 
     select * from {{ ref('int_event_observations_unioned') }}
+    union all
+    select * from {{ ref('int_cla_event_observations_unioned') }}
 
 ),
 
 month_end_observations as (
 
     select * from {{ ref('int_month_end_observations_unioned') }}
+    union all
+    select * from {{ ref('int_cla_month_end_observations_unioned') }}
 
 ),
 

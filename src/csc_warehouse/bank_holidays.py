@@ -12,7 +12,9 @@ FIRST_YEAR = 1990
 LAST_YEAR = 2040
 
 
-def england_and_wales_bank_holidays(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> list[tuple[str, str]]:
+def england_and_wales_bank_holidays(
+    first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR
+) -> list[tuple[str, str]]:
     """(ISO date, name) for every England and Wales bank holiday, substitute days included."""
     calendar = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
     return [(day.isoformat(), name) for day, name in sorted(calendar.items())]

@@ -1,0 +1,75 @@
+# csc-warehouse: `make run` builds everything from synthetic data, `make test` runs every check.
+# Needs only python3.11 (falls back to python3) and GNU make.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON_SYSTEM := $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+STAMP := $(VENV)/.installed
+
+DATA := data
+INPUT := $(DATA)/synthetic
+WAREHOUSE := $(DATA)/warehouse.duckdb
+SERVING := $(DATA)/serving.duckdb
+
+# Telemetry off (an offline machine only gets errors from it); Prefect keeps its state in the project.
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export GX_ANALYTICS_ENABLED := false
+export PREFECT_HOME := $(CURDIR)/.prefect
+
+.PHONY: help install run test lint format bench clean distclean
+
+help:
+	@echo "make run        generate synthetic data, load, dbt build, publish, print the scorecard"
+	@echo "make test       ruff, sqlfluff, pytest"
+	@echo "make lint       ruff and sqlfluff only"
+	@echo "make format     ruff format and ruff --fix"
+	@echo "make bench      time load and dbt build on 5 years of the default authority"
+	@echo "make clean      remove data/, target/, logs/, .prefect/ and caches (keeps .venv)"
+	@echo "make distclean  clean, and remove .venv"
+
+install: $(STAMP)
+
+# Reused while requirements.lock and pyproject.toml are unchanged.
+$(STAMP): requirements.lock pyproject.toml
+	@test -n "$(PYTHON_SYSTEM)" || { echo "python3.11 not found on PATH" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON_SYSTEM) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements.lock
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --no-deps -e .
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/cscw generate --out $(INPUT)
+	$(BIN)/cscw refresh --input $(INPUT) --warehouse $(WAREHOUSE) --serving $(SERVING)
+	$(BIN)/cscw scorecard --warehouse $(WAREHOUSE)
+	@echo
+	@echo "Input files:  $(INPUT)/"
+	@echo "Warehouse:    $(WAREHOUSE)  (raw, quarantine, staging, intermediate, marts, reference)"
+	@echo "Serving file: $(SERVING)  (marts and reference, DuckDB 1.5 format, for BI tools)"
+	@echo "dbt logs:     logs/dbt.log   Prefect state: .prefect/"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models macros tests/dbt
+
+test: lint
+	$(BIN)/pytest
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_bench.py
+
+clean:
+	rm -rf $(DATA) target logs .prefect .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

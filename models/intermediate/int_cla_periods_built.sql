@@ -1,0 +1,62 @@
+{#-
+    Periods of care (la_code + episode_id of cla_period_started / cla_period_ended), with whether each is a
+    short break: legal status V3/V4 at its start and at every cla_legal_status_changed recorded for it (any
+    date). Short breaks are left out of starts, ceases, readmissions, exits, adoption periods and placement
+    counts (kpis.md).
+-#}
+with
+
+episodes as (
+
+    select * from {{ ref('int_episodes_built') }}
+    where episode_type = 'cla_period'
+
+),
+
+events as (
+
+    select * from {{ ref('stg_case__events') }}
+
+),
+
+status_changes as (
+
+    select
+        la_code,
+        episode_id,
+        count(*) as status_change_count,
+        sum(case when event_code in ('V3', 'V4') then 0 else 1 end) as looked_after_change_count
+    from events
+    where event_type = 'cla_legal_status_changed'
+    group by 1, 2
+
+),
+
+final as (
+
+    select
+        episodes.la_code,
+        episodes.episode_id as period_id,
+        episodes.child_id,
+        episodes.start_date,
+        episodes.end_date,
+        episodes.start_code as start_legal_status,
+        episodes.start_code2 as start_placement_type,
+        episodes.end_code as reason_ceased,
+        episodes.has_start,
+        episodes.has_end,
+        coalesce(status_changes.status_change_count, 0) as status_change_count,
+        (
+            episodes.has_start
+            and episodes.start_code in ('V3', 'V4')
+            and coalesce(status_changes.looked_after_change_count, 0) = 0
+        ) as is_short_break
+    from episodes
+    left join status_changes
+        on
+            episodes.la_code = status_changes.la_code
+            and episodes.episode_id = status_changes.episode_id
+
+)
+
+select * from final

@@ -1,0 +1,300 @@
+"""`cscw`: generate synthetic case events, load them, build the warehouse, publish it, print the scorecard."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from csc_warehouse import settings
+
+app = typer.Typer(
+    name="cscw",
+    help="Children's social care case-event warehouse: DuckDB + dbt + Prefect.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+class FileFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+def _shown(path: Path) -> str:
+    """A default path as --help shows it: relative to the project root when inside it."""
+    try:
+        return str(path.relative_to(settings.PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+WarehouseOption = Annotated[
+    Path,
+    typer.Option(
+        "--warehouse",
+        "-w",
+        help="DuckDB warehouse file.",
+        dir_okay=False,
+        show_default=_shown(settings.DEFAULT_WAREHOUSE),
+    ),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    errors.print(f"[bold red]Error:[/bold red] {message}")
+    return typer.Exit(code=1)
+
+
+def _parse_date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"expected YYYY-MM-DD, got {text!r}") from exc
+
+
+def _int(number: Any) -> str:
+    return f"{int(number or 0):,}"
+
+
+def load_table(report: Any) -> Table:
+    """Rows in / loaded / unchanged / quarantined per file, and the totals."""
+    table = Table(title=f"Load {getattr(report, 'load_id', '')}".strip(), title_justify="left")
+    table.add_column("File")
+    table.add_column("Table")
+    for heading in ("Rows in", "Loaded", "Unchanged", "Quarantined"):
+        table.add_column(heading, justify="right")
+    for item in report.tables:
+        table.add_row(
+            Path(str(item.file)).name,
+            item.table,
+            _int(item.rows_in),
+            _int(item.rows_loaded),
+            _int(item.rows_unchanged),
+            _int(item.rows_quarantined),
+        )
+    table.add_section()
+    table.add_row(
+        "[bold]Total[/bold]",
+        "",
+        _int(report.rows_in),
+        _int(report.rows_loaded),
+        _int(report.rows_unchanged),
+        _int(report.rows_quarantined),
+    )
+    return table
+
+
+def _print_load_notes(report: Any) -> None:
+    for item in report.tables:
+        unknown = getattr(item, "unknown_event_types", None)
+        if unknown:  # event type -> rows
+            names = ", ".join(f"{name} ({_int(count)})" for name, count in sorted(unknown.items()))
+            console.print(
+                f"[yellow]{item.table}: event types outside the contract (kept, unused):[/yellow] {names}"
+            )
+    for warning in getattr(report, "warnings", None) or []:
+        console.print(f"[yellow]Warning:[/yellow] {warning}")
+
+
+def flow_module() -> ModuleType:
+    """flows/monthly_refresh.py, imported from the project root (the flow lives beside the dbt project)."""
+    if "monthly_refresh" in sys.modules:
+        return sys.modules["monthly_refresh"]
+    path = settings.PROJECT_ROOT / "flows" / "monthly_refresh.py"
+    spec = importlib.util.spec_from_file_location("monthly_refresh", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise FileNotFoundError(f"flow not found: {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["monthly_refresh"] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop("monthly_refresh", None)
+        raise
+    return module
+
+
+@app.command()
+def generate(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder to write children, events and population files into.",
+            show_default=_shown(settings.DEFAULT_INPUT_DIR),
+        ),
+    ] = settings.DEFAULT_INPUT_DIR,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 42,
+    years: Annotated[int, typer.Option(min=1, help="Years of case history to generate.")] = 5,
+    start: Annotated[
+        str | None, typer.Option(help="First day of the history, YYYY-MM-DD (default: set by the generator).")
+    ] = None,
+    file_format: Annotated[FileFormat, typer.Option("--format", help="Output file format.")] = FileFormat.csv,
+    la_code: Annotated[str, typer.Option("--la-code", help="ONS code of the local authority.")] = "E10000015",
+    population: Annotated[int, typer.Option(min=1, help="Children aged 0-17 in the authority.")] = 267_000,
+) -> None:
+    """Write a deterministic synthetic authority in the canonical case-event format."""
+    from csc_warehouse.generate import generate as run_generate
+
+    summary = run_generate(
+        out,
+        seed=seed,
+        years=years,
+        start=_parse_date(start),
+        file_format=file_format.value,
+        la_code=la_code,
+        population=population,
+        progress=sys.stderr.isatty(),
+    )
+    console.print(
+        f"Generated [bold]{summary.children:,}[/bold] children, [bold]{summary.events:,}[/bold] events and "
+        f"{summary.population_rows:,} population rows ({summary.first_event_date} to "
+        f"{summary.last_event_date}) in {summary.out_dir}"
+    )
+
+
+@app.command()
+def load(
+    input_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder with children, events and population files (CSV or Parquet).",
+            exists=True,
+            file_okay=False,
+        ),
+    ],
+    warehouse: WarehouseOption = settings.DEFAULT_WAREHOUSE,
+) -> None:
+    """Load canonical case-event files into the warehouse's raw schema; bad rows go to quarantine."""
+    from csc_warehouse import load as loading
+
+    try:
+        report = loading.load(input_dir, warehouse, progress=sys.stderr.isatty())
+    except loading.LoadRefused as exc:
+        raise _fail(f"load refused: {exc}") from None
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from None
+    console.print(load_table(report))
+    _print_load_notes(report)
+
+
+@app.command()
+def build(
+    warehouse: WarehouseOption = settings.DEFAULT_WAREHOUSE,
+    select: Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
+    full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental models.")] = False,
+    dbt_vars: Annotated[
+        str | None, typer.Option("--vars", help='dbt vars as YAML or JSON, e.g. \'{"as_of": "2024-03-31"}\'.')
+    ] = None,
+) -> None:
+    """Run dbt build (seeds, models, tests) on the warehouse."""
+    import yaml
+
+    from csc_warehouse.build import BuildFailed
+    from csc_warehouse.build import build as run_build
+
+    parsed = yaml.safe_load(dbt_vars) if dbt_vars else None
+    if parsed is not None and not isinstance(parsed, dict):
+        raise typer.BadParameter("--vars must be a mapping")
+    try:
+        result = run_build(warehouse, select=select, vars=parsed, full_refresh=full_refresh)
+    except BuildFailed as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"dbt build passed in {result.seconds:.1f} s: {result.models_passed} models, "
+        f"{result.seeds_passed} seeds, {result.tests_passed} tests passed ({result.tests_warned} warned)"
+    )
+
+
+@app.command()
+def refresh(
+    input_dir: Annotated[
+        Path,
+        typer.Option(
+            "--input",
+            "-i",
+            help="Folder of canonical files to load.",
+            exists=True,
+            file_okay=False,
+            show_default=_shown(settings.DEFAULT_INPUT_DIR),
+        ),
+    ] = settings.DEFAULT_INPUT_DIR,
+    warehouse: WarehouseOption = settings.DEFAULT_WAREHOUSE,
+    serving: Annotated[
+        Path | None,
+        typer.Option(
+            help="File BI tools read (default: serving.duckdb beside the warehouse).", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Run the monthly refresh flow (Prefect): load -> dbt build -> publish to the serving file.
+
+    A failed step leaves the serving file as it was.
+    """
+    from csc_warehouse import load as loading
+    from csc_warehouse.build import BuildFailed
+    from csc_warehouse.publish import PublishFailed
+
+    flow = flow_module().monthly_refresh
+    try:
+        summary = flow(str(input_dir), str(warehouse), str(serving) if serving else None)
+    except loading.LoadRefused as exc:
+        raise _fail(f"load refused: {exc}") from None
+    except (BuildFailed, PublishFailed, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+
+    totals = summary["load"]
+    build_result = summary["build"]
+    console.print(
+        f"Loaded {totals['rows_loaded']:,} of {totals['rows_in']:,} rows "
+        f"({totals['rows_unchanged']:,} unchanged, {totals['rows_quarantined']:,} quarantined); "
+        f"dbt built {build_result['models_passed']} models and passed {build_result['tests_passed']} tests "
+        f"in {build_result['seconds']:.1f} s; published {len(summary['publish']['tables'])} tables."
+    )
+    console.print(f"Warehouse: {summary['warehouse']}\nServing:   {summary['serving']}")
+
+
+@app.command()
+def scorecard(
+    warehouse: Annotated[
+        Path,
+        typer.Option(
+            "--warehouse",
+            "-w",
+            help="Warehouse or serving file to read.",
+            dir_okay=False,
+            show_default=_shown(settings.DEFAULT_WAREHOUSE),
+        ),
+    ] = settings.DEFAULT_WAREHOUSE,
+    la_code: Annotated[str | None, typer.Option("--la-code", help="Only this authority.")] = None,
+) -> None:
+    """Print the latest month's KPIs per authority, grouped by area, beside the month before."""
+    import duckdb
+
+    from csc_warehouse.scorecard import print_scorecard
+
+    try:
+        print_scorecard(warehouse, la_code=la_code, console=console)
+    except FileNotFoundError as exc:
+        raise _fail(f"{exc}; run `cscw refresh` first") from None
+    except duckdb.Error as exc:
+        raise _fail(f"cannot read the scorecard from {warehouse}: {exc}") from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,133 @@
+"""publish(): only marts and reference reach the serving file, in 1.5 format, swapped in atomically."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from csc_warehouse.publish import PublishFailed, publish, storage_version
+
+SYSTEM_SCHEMAS = {"main", "information_schema", "pg_catalog"}
+
+
+def make_warehouse(path: Path, cp_plans: int) -> Path:
+    """A warehouse shaped like dbt's: raw, staging views, marts tables, a marts view, reference seeds."""
+    with duckdb.connect(str(path)) as con:
+        for schema in ("raw", "quarantine", "staging", "marts", "reference"):
+            con.execute(f"create schema if not exists {schema}")
+        con.execute("create or replace table raw.events as select 'e1' as event_id")
+        con.execute("create or replace table quarantine.rows as select 'bad' as reason")
+        con.execute("create or replace view staging.stg_case__events as select * from raw.events")
+        con.execute(
+            """
+            create or replace table marts.fct_kpi_monthly as
+            select 'E10000015' as la_code, 'cp_plans_open' as kpi_id, date '2024-03-31' as period_end,
+                   ?::double as numerator, null::double as denominator, ?::double as value
+            """,
+            [cp_plans, cp_plans],
+        )
+        con.execute("comment on table marts.fct_kpi_monthly is 'One row per LA, KPI and month end'")
+        con.execute("comment on column marts.fct_kpi_monthly.value is 'The KPI value'")
+        # dbt names a view's parents with the file's catalog name: the copy must resolve it.
+        con.execute(
+            f'create or replace view marts.rpt_latest as select * from "{path.stem}".marts.fct_kpi_monthly'
+        )
+        con.execute(
+            "create or replace table reference.dim_kpi as "
+            "select 'cp_plans_open' as kpi_id, 'Children on a CP plan' as kpi_name"
+        )
+    return path
+
+
+def value_in(serving: Path) -> float:
+    """Read the served value in another process, as a BI tool would."""
+    code = (
+        "import duckdb, sys\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "print(con.sql('select value from marts.fct_kpi_monthly').fetchall()[0][0])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(serving)], capture_output=True, text=True, check=True
+    )
+    return float(out.stdout.strip())
+
+
+def test_publish_copies_only_marts_and_reference(tmp_path):
+    warehouse = make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510)
+    serving = tmp_path / "serving.duckdb"
+
+    result = publish(warehouse, serving)
+
+    assert set(result.tables) == {"marts.fct_kpi_monthly", "marts.rpt_latest", "reference.dim_kpi"}
+    assert result.tables["marts.fct_kpi_monthly"] == 1
+    with duckdb.connect(str(serving), read_only=True) as con:
+        schemas = {
+            row[0]
+            for row in con.sql("select schema_name from duckdb_schemas() where not internal").fetchall()
+        }
+        relations = con.sql(
+            "select schema_name, table_name, comment from duckdb_tables() "
+            "where database_name = current_database()"
+        ).fetchall()
+        views = con.sql("select count(*) from duckdb_views() where not internal").fetchall()[0][0]
+        column_comment = con.sql(
+            "select comment from duckdb_columns() "
+            "where table_name = 'fct_kpi_monthly' and column_name = 'value'"
+        ).fetchall()[0][0]
+        latest = con.sql("select value from marts.rpt_latest").fetchall()
+    assert schemas - SYSTEM_SCHEMAS == {"marts", "reference"}
+    assert {schema for schema, _, _ in relations} == {"marts", "reference"}, "main must stay empty"
+    assert ("marts", "fct_kpi_monthly", "One row per LA, KPI and month end") in relations
+    assert views == 0, "views are materialised: their parents are not in the serving file"
+    assert column_comment == "The KPI value"
+    assert latest == [(510.0,)]
+    assert storage_version(serving).startswith("v1.5.0")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["serving.duckdb", "warehouse.duckdb"]
+
+
+def test_replace_is_atomic_for_an_open_reader(tmp_path):
+    serving = tmp_path / "serving.duckdb"
+    publish(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510), serving)
+    reader = duckdb.connect(str(serving), read_only=True)
+    try:
+        assert reader.sql("select value from marts.fct_kpi_monthly").fetchall() == [(510.0,)]
+
+        publish(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=485), serving)
+
+        # The open reader keeps its copy and keeps working; a new reader gets the new file.
+        assert reader.sql("select value from marts.fct_kpi_monthly").fetchall() == [(510.0,)]
+        assert reader.sql("select count(*) from reference.dim_kpi").fetchall() == [(1,)]
+        assert value_in(serving) == 485.0
+    finally:
+        reader.close()
+    with duckdb.connect(str(serving), read_only=True) as con:
+        assert con.sql("select value from marts.fct_kpi_monthly").fetchall() == [(485.0,)]
+
+
+def test_failed_publish_leaves_serving_untouched(tmp_path):
+    serving = tmp_path / "serving.duckdb"
+    publish(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510), serving)
+    before = serving.read_bytes()
+    empty = tmp_path / "empty.duckdb"
+    with duckdb.connect(str(empty)) as con:
+        con.execute("create schema raw; create table raw.events as select 1 as x")
+
+    with pytest.raises(PublishFailed, match="no table in schemas marts, reference"):
+        publish(empty, serving)
+
+    assert serving.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "empty.duckdb",
+        "serving.duckdb",
+        "warehouse.duckdb",
+    ]
+
+
+def test_missing_warehouse_is_refused(tmp_path):
+    with pytest.raises(PublishFailed, match="warehouse not found"):
+        publish(tmp_path / "nope.duckdb", tmp_path / "serving.duckdb")
+    assert not (tmp_path / "serving.duckdb").exists()
