@@ -102,3 +102,12 @@
     select cast(range as date) as date_day
     from range(date '{{ start_date }}', date '{{ end_date }}' + interval 1 day, interval 1 day)
 {%- endmacro %}
+
+{#- The earlier of two end dates, where null means "still open" (so it loses to any date). -#}
+{% macro earlier_end(first_end, second_end) -%}
+    case
+        when {{ first_end }} is null then {{ second_end }}
+        when {{ second_end }} is not null and {{ second_end }} < {{ first_end }} then {{ second_end }}
+        else {{ first_end }}
+    end
+{%- endmacro %}

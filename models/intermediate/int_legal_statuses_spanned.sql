@@ -98,11 +98,7 @@ clipped as (
         case
             when event_date < period_start_date then period_start_date else event_date
         end as valid_from,
-        case
-            when next_event_date is null then period_end_date
-            when period_end_date is not null and period_end_date < next_event_date then period_end_date
-            else next_event_date
-        end as valid_to,
+        {{ earlier_end('next_event_date', 'period_end_date') }} as valid_to,
         coalesce(legal_status, '') not in ('V3', 'V4') as is_looked_after
     from sequenced
 

@@ -85,11 +85,7 @@ intervals as (
         event_id as placement_event_id,
         placement_type,
         boundary_date as placement_start_date,
-        case
-            when next_boundary_date is null then period_end_date
-            when period_end_date is not null and period_end_date < next_boundary_date then period_end_date
-            else next_boundary_date
-        end as placement_end_date,
+        {{ earlier_end('next_boundary_date', 'period_end_date') }} as placement_end_date,
         period_start_date,
         is_short_break
     from sequenced
