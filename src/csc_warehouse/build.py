@@ -133,7 +133,16 @@ def dbt_args(
     full_refresh: bool = False,
 ) -> list[str]:
     """The argument list for one dbt invocation of this project."""
-    args = [command, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
+    # The console shows warnings and errors only; logs/dbt.log keeps every node's line.
+    args = [
+        "--log-level",
+        "warn",
+        command,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+    ]
     if select:
         args += ["--select", select]
     if vars:

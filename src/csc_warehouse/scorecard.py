@@ -154,6 +154,9 @@ def print_scorecard(database: Path, *, la_code: str | None = None, console: Cons
         which = f"for {la_code} " if la_code else ""
         console.print(f"[yellow]No KPI rows {which}in {database}[/yellow] (marts.fct_kpi_monthly).")
         return 0
+    if not console.is_terminal:
+        # Piped or logged output has no width of its own: keep KPI names on one line.
+        console.width = max(console.width, 132)
     for table in render(rows):
         console.print(table)
     return len(rows)
