@@ -21,11 +21,15 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 
-.PHONY: help install run test lint format bench clean distclean
+.PHONY: help install run test test-bi-compat validate lint format bench clean distclean \
+	prefect-server prefect-pool deploy worker
 
 help:
 	@echo "make run        generate synthetic data, load, dbt build, publish, print the scorecard"
-	@echo "make test       ruff, sqlfluff, pytest"
+	@echo "make test       ruff, sqlfluff, the DuckDB 1.5 client check, pytest"
+	@echo "make test-bi-compat  open a published serving file with a real DuckDB 1.5 client (.venv-duckdb15)"
+	@echo "make validate   Great Expectations gates on data/warehouse.duckdb (Data Docs in gx/uncommitted/)"
+	@echo "make prefect-server / prefect-pool / deploy / worker   serve the monthly schedule (README: Operations)"
 	@echo "make lint       ruff and sqlfluff only"
 	@echo "make format     ruff format and ruff --fix"
 	@echo "make bench      time load and dbt build on 5 years of the default authority"
@@ -57,8 +61,46 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models macros tests/dbt
 
-test: lint
+# BI tools bundle DuckDB 1.5: a separate venv holds that exact client (pinned; reused while the pin holds).
+BI_VENV := .venv-duckdb15
+BI_DUCKDB_VERSION := 1.5.6
+BI_STAMP := $(BI_VENV)/.installed-duckdb-$(BI_DUCKDB_VERSION)
+
+$(BI_STAMP):
+	@test -n "$(PYTHON_SYSTEM)" || { echo "python3.11 not found on PATH" >&2; exit 1; }
+	rm -rf $(BI_VENV)
+	$(PYTHON_SYSTEM) -m venv $(BI_VENV)
+	$(BI_VENV)/bin/python -m pip install --disable-pip-version-check --quiet duckdb==$(BI_DUCKDB_VERSION)
+	touch $@
+
+# Publishes a serving file and opens it read-only with that client (tests/python/test_publish.py).
+test-bi-compat: $(STAMP) $(BI_STAMP)
+	CSCW_BI_PYTHON=$(CURDIR)/$(BI_VENV)/bin/python CSCW_BI_DUCKDB_VERSION=$(BI_DUCKDB_VERSION) \
+		$(BIN)/pytest -q -k duckdb_15_client tests/python/test_publish.py
+
+test: lint test-bi-compat
 	$(BIN)/pytest
+
+validate: $(STAMP)
+	$(BIN)/cscw validate --warehouse $(WAREHOUSE)
+
+# Serving the schedule (see README, "Operations"): each in its own terminal, from the repository root.
+CSCW_POOL := cscw-process
+CSCW_PREFECT_API := http://127.0.0.1:4200/api
+prefect-pool deploy worker: export PREFECT_API_URL ?= $(CSCW_PREFECT_API)
+
+prefect-server: $(STAMP)
+	$(BIN)/prefect server start
+
+prefect-pool: $(STAMP)
+	$(BIN)/prefect work-pool inspect $(CSCW_POOL) >/dev/null 2>&1 || \
+		$(BIN)/prefect work-pool create $(CSCW_POOL) --type process
+
+deploy: prefect-pool
+	cd $(CURDIR) && PWD=$(CURDIR) $(BIN)/prefect --no-prompt deploy --all
+
+worker: $(STAMP)
+	$(BIN)/prefect worker start --pool $(CSCW_POOL)
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -68,8 +110,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
 
 clean:
-	rm -rf $(DATA) target logs .prefect .pytest_cache .ruff_cache
+	rm -rf $(DATA) target logs .prefect .pytest_cache .ruff_cache gx/uncommitted
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(BI_VENV)

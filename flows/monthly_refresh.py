@@ -1,12 +1,19 @@
-"""Monthly refresh: load the month's canonical files -> dbt build -> publish the serving file.
+"""Monthly refresh: load -> validate events -> dbt build -> validate marts -> publish -> report.
 
 `cscw refresh` runs this flow; so does `python flows/monthly_refresh.py --input DIR`. Without a Prefect
-server the run starts a temporary local one (~30 s). For a schedule, start a server
-(`prefect server start`, then `export PREFECT_API_URL=http://127.0.0.1:4200/api`) and serve the flow:
-`python flows/monthly_refresh.py --serve --cron "0 6 2 * *" --input data/incoming`.
+server the run starts a temporary local one (~30 s). The schedule (07:00 on the 3rd of each month,
+Europe/London) is the deployment in prefect.yaml: see "## Operations" in README.md for how to serve it,
+or `python flows/monthly_refresh.py --serve` for a quick served schedule on a running server.
 
-Each task calls the same function as the CLI command of the same name (csc_warehouse.load / build /
-publish). A failed step stops the run: the serving file is replaced only after a successful build.
+Each task calls the same function as the CLI command of the same name (csc_warehouse.load / validate /
+build / publish / report_files). A step that raises stops the run, so the serving file is replaced only
+after a successful build and two passed gates. A gate (Great Expectations, csc_warehouse.validate)
+fails on a failed "stop" check: the check is named in the run's log and in the GateFailed exception;
+"warn" checks are logged and the run goes on.
+
+Retries: none for load and dbt build (a load is one transaction, and a failed build is not transient:
+both are re-run by hand once the cause is fixed); two for the gates (only when they could not run, e.g.
+the warehouse locked by another process, never for a failed check), publish and report.
 """
 
 from __future__ import annotations
@@ -21,6 +28,24 @@ from csc_warehouse import settings
 # isort: split
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+
+CRON = "0 7 3 * *"  # 07:00 on the 3rd of every month (prefect.yaml holds the deployed schedule)
+TIMEZONE = "Europe/London"
+RETRIES = 2
+RETRY_DELAY_SECONDS = 2
+
+
+def retry_unless_gate_failed(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a gate that could not run; never one whose checks failed (the data will not change)."""
+    from csc_warehouse.validate import GateFailed
+
+    try:
+        state.result(raise_on_failure=True)
+    except GateFailed:
+        return False
+    except BaseException:
+        return True
+    return True
 
 
 @task(name="load", retries=0, cache_policy=NO_CACHE)
@@ -64,6 +89,45 @@ def load_files(input_dir: str, warehouse: str) -> dict[str, Any]:
     }
 
 
+def _run_gate(gate: str, warehouse: str) -> dict[str, Any]:
+    """Validate one gate; log every failed check by name; raise GateFailed on a failed stop check."""
+    from csc_warehouse import validate
+
+    logger = get_run_logger()
+    result = validate.validate_gate(Path(warehouse), gate)
+    for check in result.warnings:
+        logger.warning("gate %s: warning %s", gate, check.describe())
+    for check in result.stops:
+        logger.error("gate %s: STOP %s", gate, check.describe())
+    logger.info(
+        "gate %s: %d checks on %s rows in %.1f s, %d stop(s), %d warning(s); Data Docs: %s",
+        gate,
+        len(result.checks),
+        f"{sum(result.rows.values()):,}",
+        result.seconds,
+        len(result.stops),
+        len(result.warnings),
+        result.docs,
+    )
+    if result.stops:
+        error = validate.GateFailed(result)
+        logger.error("%s", error)
+        raise error
+    return result.as_dict()
+
+
+@task(
+    name="validate events",
+    retries=RETRIES,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
+    retry_condition_fn=retry_unless_gate_failed,
+    cache_policy=NO_CACHE,
+)
+def validate_events(warehouse: str) -> dict[str, Any]:
+    """Great Expectations on the loaded events (latest versions), episodes and periods of care."""
+    return _run_gate("events", warehouse)
+
+
 # Never cached: the same arguments must rebuild from whatever raw.* now holds.
 @task(name="dbt build", retries=0, cache_policy=NO_CACHE)
 def build_warehouse(warehouse: str) -> dict[str, Any]:
@@ -81,7 +145,19 @@ def build_warehouse(warehouse: str) -> dict[str, Any]:
     return result.as_dict()
 
 
-@task(name="publish", retries=0, cache_policy=NO_CACHE)
+@task(
+    name="validate marts",
+    retries=RETRIES,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
+    retry_condition_fn=retry_unless_gate_failed,
+    cache_policy=NO_CACHE,
+)
+def validate_marts(warehouse: str) -> dict[str, Any]:
+    """Great Expectations on marts.fct_kpi_monthly: ranges, signs, every KPI for every month."""
+    return _run_gate("marts", warehouse)
+
+
+@task(name="publish", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NO_CACHE)
 def publish_serving(warehouse: str, serving: str) -> dict[str, Any]:
     """Copy marts and reference into the serving file (DuckDB 1.5 format) and swap it in atomically."""
     from csc_warehouse.publish import publish
@@ -91,21 +167,50 @@ def publish_serving(warehouse: str, serving: str) -> dict[str, Any]:
     return result.as_dict()
 
 
+@task(name="report", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NO_CACHE)
+def write_report(serving: str, report_dir: str, notes: list[str]) -> dict[str, Any]:
+    """The latest month's scorecard as CSV and Markdown, read from the file just published."""
+    from csc_warehouse.report_files import write_scorecard_report
+
+    files = write_scorecard_report(Path(serving), Path(report_dir), notes=notes)
+    logger = get_run_logger()
+    if files.rows:
+        logger.info("report for %s: %s and %s", files.period_end, files.csv, files.markdown)
+    else:
+        logger.warning("no KPI rows in %s: no report written", serving)
+    return files.as_dict()
+
+
 @flow(name="monthly-refresh")
-def monthly_refresh(input_dir: str, warehouse: str, serving: str | None = None) -> dict[str, Any]:
-    """Load `input_dir` into `warehouse`, build it with dbt, publish to `serving`; returns a summary."""
+def monthly_refresh(
+    input_dir: str, warehouse: str, serving: str | None = None, report_dir: str | None = None
+) -> dict[str, Any]:
+    """Load `input_dir` into `warehouse`, validate, build with dbt, validate, publish to `serving`, report.
+
+    Defaults: `serving.duckdb` and `reports/` beside the warehouse. Returns a summary of every step.
+    """
+    from csc_warehouse.report_files import reports_next_to
+
     serving = serving or str(settings.serving_next_to(Path(warehouse)))
+    report_dir = report_dir or str(reports_next_to(Path(warehouse)))
     # Called in turn: a step that raises stops the run before the next one starts.
     loaded = load_files(input_dir, warehouse)
+    events_gate = validate_events(warehouse)
     built = build_warehouse(warehouse)
+    marts_gate = validate_marts(warehouse)
     published = publish_serving(warehouse, serving)
+    notes = list(events_gate.get("warnings", [])) + list(marts_gate.get("warnings", []))
+    report = write_report(published["serving"], report_dir, notes)
     return {
         "input_dir": str(input_dir),
         "warehouse": str(Path(warehouse).resolve()),
         "serving": published["serving"],
         "load": loaded,
+        "validate_events": events_gate,
         "build": built,
+        "validate_marts": marts_gate,
         "publish": published,
+        "report": report,
     }
 
 
@@ -114,12 +219,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--input", default=str(settings.DEFAULT_INPUT_DIR), help="folder of canonical files")
     parser.add_argument("--warehouse", default=str(settings.DEFAULT_WAREHOUSE))
     parser.add_argument("--serving", default=None, help="default: serving.duckdb beside the warehouse")
+    parser.add_argument("--reports", default=None, help="default: reports/ beside the warehouse")
     parser.add_argument("--serve", action="store_true", help="serve on a schedule (needs a Prefect server)")
-    parser.add_argument("--cron", default="0 6 2 * *", help="for --serve (default: 06:00 on the 2nd)")
+    parser.add_argument("--cron", default=CRON, help=f"for --serve (default: {CRON}, {TIMEZONE})")
     args = parser.parse_args(argv)
-    parameters = {"input_dir": args.input, "warehouse": args.warehouse, "serving": args.serving}
+    parameters = {
+        "input_dir": args.input,
+        "warehouse": args.warehouse,
+        "serving": args.serving,
+        "report_dir": args.reports,
+    }
     if args.serve:
-        monthly_refresh.serve(name="monthly", cron=args.cron, parameters=parameters)
+        from prefect.schedules import Cron
+
+        monthly_refresh.serve(
+            name="monthly", schedule=Cron(args.cron, timezone=TIMEZONE), parameters=parameters
+        )
     else:
         print(monthly_refresh(**parameters))
 

@@ -110,20 +110,20 @@ def _print_load_notes(report: Any) -> None:
         console.print(f"[yellow]Warning:[/yellow] {warning}")
 
 
-def flow_module() -> ModuleType:
-    """flows/monthly_refresh.py, imported from the project root (the flow lives beside the dbt project)."""
-    if "monthly_refresh" in sys.modules:
-        return sys.modules["monthly_refresh"]
-    path = settings.PROJECT_ROOT / "flows" / "monthly_refresh.py"
-    spec = importlib.util.spec_from_file_location("monthly_refresh", path)
+def flow_module(name: str = "monthly_refresh") -> ModuleType:
+    """flows/<name>.py, imported from the project root (the flows live beside the dbt project)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    path = settings.PROJECT_ROOT / "flows" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None or not path.is_file():
         raise FileNotFoundError(f"flow not found: {path}")
     module = importlib.util.module_from_spec(spec)
-    sys.modules["monthly_refresh"] = module
+    sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
     except BaseException:
-        sys.modules.pop("monthly_refresh", None)
+        sys.modules.pop(name, None)
         raise
     return module
 
@@ -242,20 +242,21 @@ def refresh(
         ),
     ] = None,
 ) -> None:
-    """Run the monthly refresh flow (Prefect): load -> dbt build -> publish to the serving file.
+    """Run the monthly refresh flow (Prefect): load -> validate -> dbt build -> validate -> publish -> report.
 
-    A failed step leaves the serving file as it was.
+    A failed step (or a failed "stop" check of a validation gate) leaves the serving file as it was.
     """
     from csc_warehouse import load as loading
     from csc_warehouse.build import BuildFailed
     from csc_warehouse.publish import PublishFailed
+    from csc_warehouse.validate import GateFailed, ValidationError
 
     flow = flow_module().monthly_refresh
     try:
         summary = flow(str(input_dir), str(warehouse), str(serving) if serving else None)
     except loading.LoadRefused as exc:
         raise _fail(f"load refused: {exc}") from None
-    except (BuildFailed, PublishFailed, FileNotFoundError) as exc:
+    except (GateFailed, ValidationError, BuildFailed, PublishFailed, FileNotFoundError) as exc:
         raise _fail(str(exc)) from None
 
     totals = summary["load"]
@@ -266,7 +267,108 @@ def refresh(
         f"dbt built {build_result['models_passed']} models and passed {build_result['tests_passed']} tests "
         f"in {build_result['seconds']:.1f} s; published {len(summary['publish']['tables'])} tables."
     )
+    gate_warnings = [
+        *(summary.get("validate_events") or {}).get("warnings", []),
+        *(summary.get("validate_marts") or {}).get("warnings", []),
+    ]
+    for warning in gate_warnings:
+        console.print(f"[yellow]Validation warning:[/yellow] {warning}")
     console.print(f"Warehouse: {summary['warehouse']}\nServing:   {summary['serving']}")
+    report = summary.get("report") or {}
+    if report.get("markdown"):
+        console.print(f"Report:    {report['markdown']} (and .csv)")
+
+
+class Gate(StrEnum):
+    events = "events"
+    marts = "marts"
+    all = "all"
+
+
+def _gate_table(result: Any) -> Table:
+    table = Table(
+        title=f"Validation gate '{result.gate}' ({result.seconds:.1f} s)",
+        title_justify="left",
+        show_lines=False,
+    )
+    table.add_column("Check")
+    table.add_column("Severity")
+    table.add_column("Result")
+    table.add_column("Detail")
+    for check in result.checks:
+        if check.success:
+            outcome, detail = "[green]pass[/green]", ""
+        else:
+            colour = "red" if check.severity == "stop" else "yellow"
+            outcome = f"[{colour}]FAIL[/{colour}]"
+            detail = check.describe().split(": expected ", 1)[-1]
+        table.add_row(check.name, check.severity, outcome, detail)
+    return table
+
+
+@app.command()
+def validate(
+    warehouse: WarehouseOption = settings.DEFAULT_WAREHOUSE,
+    gate: Annotated[
+        Gate, typer.Option("--gate", "-g", help="events (raw.events), marts (fct_kpi_monthly) or all.")
+    ] = Gate.all,
+    docs: Annotated[
+        bool, typer.Option("--docs/--no-docs", help="Build Great Expectations Data Docs.")
+    ] = True,
+) -> None:
+    """Run the Great Expectations gates on the warehouse: exit 1 if a "stop" check fails.
+
+    [bold]all[/bold] validates the marts only when they have been built. Data Docs (HTML):
+    gx/uncommitted/data_docs/local_site/index.html.
+    """
+    from csc_warehouse import validate as validating
+
+    gates = ["events", "marts"] if gate is Gate.all else [gate.value]
+    stops = 0
+    for name in gates:
+        try:
+            result = validating.validate_gate(warehouse, name, docs=docs)
+        except validating.ValidationError as exc:
+            if gate is Gate.all and name == "marts":
+                console.print(f"[yellow]Marts not validated:[/yellow] {exc}")
+                continue
+            raise _fail(str(exc)) from None
+        console.print(_gate_table(result))
+        for check in result.failures:
+            style = "bold red" if check.severity == "stop" else "yellow"
+            console.print(f"[{style}]{check.severity.upper()}[/{style}] {check.describe()}", highlight=False)
+        stops += len(result.stops)
+        if result.docs:
+            console.print(f"Data Docs: {result.docs}")
+    if stops:
+        raise _fail(f"{stops} stop check(s) failed: fix the data (or the rule) before publishing")
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--from", help="First month, YYYY-MM.")],
+    end: Annotated[str, typer.Option("--to", help="Last month, YYYY-MM.")],
+    warehouse: WarehouseOption = settings.DEFAULT_WAREHOUSE,
+) -> None:
+    """Run the backfill flow (Prefect): each month's KPIs as known at its month end.
+
+    Stored in marts.fct_kpi_backfill of the warehouse; a month re-run replaces its rows. The warehouse's
+    own marts keep the latest view (the dbt runs happen in a scratch copy).
+    """
+    from csc_warehouse.build import BuildFailed
+
+    module = flow_module("backfill")
+    try:
+        module.month_ends(start, end)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    try:
+        summary = module.backfill(str(warehouse), start, end)
+    except (BuildFailed, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    for month, rows in summary["months"].items():
+        console.print(f"{month}: {rows:,} KPI rows")
+    console.print(f"Stored {summary['rows']:,} rows in {summary['table']} of {summary['warehouse']}")
 
 
 @app.command()

@@ -1,12 +1,15 @@
-"""The Prefect flow runs load -> dbt build -> publish in turn, stops at the first failure, and is what
-`cscw refresh` runs. Most tests replace the three steps with recorders (their own tests cover them);
-one runs the real pieces end to end on a tiny synthetic authority."""
+"""The Prefect flow runs load -> validate events -> dbt build -> validate marts -> publish -> report in
+turn, stops at the first failure (a failed "stop" gate included), and is what `cscw refresh` runs. Most
+tests replace the steps with recorders (their own tests cover them); the slow ones run the real pieces
+end to end on a tiny synthetic authority, and the backfill flow."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import types
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,8 +19,9 @@ from typer.testing import CliRunner
 
 import csc_warehouse
 from csc_warehouse import build as building
-from csc_warehouse import cli
+from csc_warehouse import cli, report_files
 from csc_warehouse import publish as publishing
+from csc_warehouse import validate as validating
 from csc_warehouse.publish import storage_version
 
 
@@ -38,7 +42,11 @@ def flow_module(tmp_path_factory):
 
 @pytest.fixture
 def steps(monkeypatch, tmp_path):
-    """Replace load, build and publish with recorders; `steps.calls` lists the steps in the order run."""
+    """Replace every step with a recorder; `steps.calls` lists the steps in the order run.
+
+    `fail_at` / `error` make a step raise; `gate_stops` / `gate_warns` map a gate to the check names that
+    fail in it; `gate_errors` lists exceptions the gates raise (once each) before they can run.
+    """
     try:
         from csc_warehouse import load as loading
     except ImportError:  # load.py not written yet: a stand-in with the agreed interface
@@ -48,7 +56,9 @@ def steps(monkeypatch, tmp_path):
         monkeypatch.setattr(csc_warehouse, "load", loading, raising=False)
 
     calls: list[tuple] = []
-    state = SimpleNamespace(calls=calls, loading=loading, fail_at=None, error=None)
+    state = SimpleNamespace(
+        calls=calls, loading=loading, fail_at=None, error=None, gate_stops={}, gate_warns={}, gate_errors=[]
+    )
 
     def fake_load(input_dir, warehouse, **kwargs):
         calls.append(("load", Path(input_dir), Path(warehouse)))
@@ -85,10 +95,46 @@ def steps(monkeypatch, tmp_path):
             serving=Path(serving), tables={"marts.fct_kpi_monthly": 48}, seconds=0.1
         )
 
+    def fake_gate(warehouse, gate, **kwargs):
+        calls.append((f"validate {gate}", Path(warehouse)))
+        if state.gate_errors:
+            raise state.gate_errors.pop(0)
+        result = validating.ValidationResult(gate=gate, warehouse=Path(warehouse), rows={gate: 10})
+        for severity, failing in ((validating.STOP, state.gate_stops), (validating.WARN, state.gate_warns)):
+            for name in failing.get(gate, []):
+                result.checks.append(
+                    validating.CheckResult(
+                        name=name,
+                        severity=severity,
+                        suite=f"{gate}_suite",
+                        expectation="expect_column_values_to_be_in_set",
+                        description="a rule",
+                        success=False,
+                        element_count=10,
+                        unexpected_count=2,
+                        examples=[{"event_id": "e7"}],
+                    )
+                )
+        return result
+
+    def fake_report(database, out_dir, **kwargs):
+        calls.append(("report", Path(database), Path(out_dir)))
+        state.report_notes = list(kwargs.get("notes", []))
+        return report_files.ReportFiles("2024-03-31", Path(out_dir) / "s.csv", Path(out_dir) / "s.md", 48)
+
     monkeypatch.setattr(loading, "load", fake_load, raising=False)
     monkeypatch.setattr(building, "build", fake_build)
     monkeypatch.setattr(publishing, "publish", fake_publish)
+    monkeypatch.setattr(validating, "validate_gate", fake_gate)
+    monkeypatch.setattr(report_files, "write_scorecard_report", fake_report)
     return state
+
+
+def step_names(steps) -> list[str]:
+    return [call[0] for call in steps.calls]
+
+
+ALL_STEPS = ["load", "validate events", "build", "validate marts", "publish", "report"]
 
 
 def test_flow_runs_the_steps_in_order_and_summarises(flow_module, steps, tmp_path):
@@ -99,8 +145,11 @@ def test_flow_runs_the_steps_in_order_and_summarises(flow_module, steps, tmp_pat
     serving = warehouse.with_name("serving.duckdb")
     assert steps.calls == [
         ("load", tmp_path / "in", warehouse),
+        ("validate events", warehouse),
         ("build", warehouse),
+        ("validate marts", warehouse),
         ("publish", warehouse, serving),
+        ("report", serving, warehouse.with_name("reports")),
     ]
     assert summary["load"]["rows_in"] == 100
     assert summary["load"]["rows_loaded"] + summary["load"]["rows_unchanged"] == 96
@@ -108,6 +157,8 @@ def test_flow_runs_the_steps_in_order_and_summarises(flow_module, steps, tmp_pat
     assert summary["build"]["models_passed"] == 12 and summary["build"]["tests_passed"] == 40
     assert summary["publish"]["tables"] == {"marts.fct_kpi_monthly": 48}
     assert summary["serving"] == str(serving)
+    assert summary["validate_events"]["ok"] and summary["validate_marts"]["ok"]
+    assert summary["report"]["markdown"] == str(warehouse.with_name("reports") / "s.md")
 
 
 def test_failed_build_stops_before_publish(flow_module, steps, tmp_path):
@@ -118,7 +169,7 @@ def test_failed_build_stops_before_publish(flow_module, steps, tmp_path):
             str(tmp_path), str(tmp_path / "warehouse.duckdb"), str(tmp_path / "s.duckdb")
         )
 
-    assert [call[0] for call in steps.calls] == ["load", "build"]
+    assert step_names(steps) == ["load", "validate events", "build"]
 
 
 def test_refused_load_stops_the_run(flow_module, steps, tmp_path):
@@ -147,8 +198,8 @@ def test_cli_refresh_runs_the_flow(flow_module, steps, tmp_path):
     )
 
     assert result.exit_code == 0, result.output
-    assert [call[0] for call in steps.calls] == ["load", "build", "publish"]
-    assert steps.calls[-1][2] == serving
+    assert step_names(steps) == ALL_STEPS
+    assert steps.calls[-2][2] == serving
     assert "Loaded 90 of 100 rows" in result.output
     assert str(serving) in result.output
 
@@ -161,18 +212,103 @@ def test_cli_refresh_reports_a_failed_build(flow_module, steps, tmp_path):
 
     assert result.exit_code == 1
     assert "not_null_x" in result.output
-    assert [call[0] for call in steps.calls] == ["load", "build"]
+    assert step_names(steps) == ["load", "validate events", "build"]
+
+
+def test_failed_stop_check_on_events_stops_before_the_build_and_is_named(
+    flow_module, steps, tmp_path, caplog
+):
+    steps.gate_stops = {"events": ["events.code_in_closed_list.icpc_held"]}
+
+    with (
+        caplog.at_level(logging.INFO),
+        pytest.raises(validating.GateFailed, match=r"events\.code_in_closed_list\.icpc_held") as caught,
+    ):
+        flow_module.monthly_refresh(str(tmp_path), str(tmp_path / "warehouse.duckdb"))
+
+    assert step_names(steps) == ["load", "validate events"], "a failed gate is not retried"
+    assert caught.value.failed == ["events.code_in_closed_list.icpc_held"]
+    assert "event_id=e7" in str(caught.value)
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("STOP events.code_in_closed_list.icpc_held" in m for m in logged), logged
+
+
+def test_failed_stop_check_on_marts_stops_before_publish(flow_module, steps, tmp_path):
+    steps.gate_stops = {"marts": ["kpi.pct_between_0_and_100"]}
+
+    with pytest.raises(validating.GateFailed, match=r"kpi\.pct_between_0_and_100"):
+        flow_module.monthly_refresh(str(tmp_path), str(tmp_path / "warehouse.duckdb"))
+
+    assert step_names(steps) == ["load", "validate events", "build", "validate marts"]
+
+
+def test_warnings_are_logged_and_the_run_goes_on(flow_module, steps, tmp_path, caplog):
+    steps.gate_warns = {"events": ["cla_periods.no_overlap"], "marts": []}
+
+    with caplog.at_level(logging.INFO):
+        summary = flow_module.monthly_refresh(str(tmp_path), str(tmp_path / "warehouse.duckdb"))
+
+    assert step_names(steps) == ALL_STEPS
+    assert summary["validate_events"]["ok"]
+    assert "cla_periods.no_overlap" in summary["validate_events"]["warnings"][0]
+    assert any("cla_periods.no_overlap" in note for note in steps.report_notes), "the report lists it"
+    assert any(
+        "warning cla_periods.no_overlap" in r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING
+    )
+
+
+def test_a_gate_that_cannot_run_is_retried(flow_module, steps, tmp_path):
+    steps.gate_errors = [duckdb.IOException("Could not set lock on file: Conflicting lock is held")]
+
+    flow_module.monthly_refresh(str(tmp_path), str(tmp_path / "warehouse.duckdb"))
+
+    assert step_names(steps) == ["load", "validate events", *ALL_STEPS[1:]]
+
+
+def test_cli_refresh_reports_a_failed_gate(flow_module, steps, tmp_path):
+    steps.gate_stops = {"marts": ["kpi.every_kpi_every_month"]}
+    serving = tmp_path / "serving.duckdb"
+    result = CliRunner().invoke(
+        cli.app,
+        [
+            "refresh",
+            "--input",
+            str(tmp_path),
+            "--warehouse",
+            str(tmp_path / "w.duckdb"),
+            "--serving",
+            str(serving),
+        ],
+        env={"COLUMNS": "200"},
+    )
+
+    assert result.exit_code == 1
+    assert "kpi.every_kpi_every_month" in result.output
+    assert "publish" not in step_names(steps) and not serving.exists()
 
 
 @pytest.mark.slow
-def test_refresh_end_to_end_on_a_tiny_authority(flow_module, tmp_path):
-    """The real generate -> load -> dbt build -> publish on one small authority, then a refused load."""
+def test_refresh_end_to_end_on_a_tiny_authority(flow_module, tmp_path, monkeypatch):
+    """The real generate -> load -> validate -> dbt build -> validate -> publish -> report on one small
+    authority, then a refused load."""
+    monkeypatch.setenv(validating.GX_ROOT_ENV, str(tmp_path / "gxproject"))
     generating = pytest.importorskip("csc_warehouse.generate")
     loading = pytest.importorskip("csc_warehouse.load")
     inputs, warehouse = tmp_path / "in", tmp_path / "warehouse.duckdb"
     generating.generate(inputs, seed=7, years=1, population=5_000)
 
     summary = flow_module.monthly_refresh(str(inputs), str(warehouse))
+
+    for gate in ("validate_events", "validate_marts"):
+        assert summary[gate]["ok"], summary[gate]["stops"]
+        assert summary[gate]["docs"].endswith("index.html")
+    report = summary["report"]
+    assert Path(report["csv"]).parent == tmp_path / "reports"
+    assert Path(report["csv"]).name == f"scorecard_{report['period_end'][:7]}.csv"
+    assert report["rows"] > 0
+    assert Path(report["markdown"]).read_text().startswith("# Scorecard")
 
     load = summary["load"]
     assert load["rows_in"] == load["rows_loaded"] + load["rows_unchanged"] + load["rows_quarantined"] > 0
@@ -196,3 +332,41 @@ def test_refresh_end_to_end_on_a_tiny_authority(flow_module, tmp_path):
     with pytest.raises(loading.LoadRefused):
         flow_module.monthly_refresh(str(bad), str(warehouse))
     assert serving.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_backfill_stores_each_month_as_known_at_its_end(flow_module, tmp_path):
+    """Two months backfilled into marts.fct_kpi_backfill; a re-run replaces them; the marts keep the
+    latest view and the scratch copy is gone."""
+    generating = pytest.importorskip("csc_warehouse.generate")
+    from csc_warehouse.load import load
+
+    inputs, warehouse = tmp_path / "in", tmp_path / "warehouse.duckdb"
+    generating.generate(inputs, seed=7, years=1, population=5_000)
+    load(inputs, warehouse)
+    building.build(warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        latest_before = con.sql("select count(*), max(period_end) from marts.fct_kpi_monthly").fetchall()[0]
+        kpis = con.sql("select count(*) from reference.dim_kpi").fetchall()[0][0]
+    backfill = cli.flow_module("backfill")
+    first = backfill.month_ends("2017-01", "2017-12")[0]
+    assert [d.isoformat() for d in backfill.month_ends("2016-11", "2017-02")] == [
+        "2016-11-30",
+        "2016-12-31",
+        "2017-01-31",
+        "2017-02-28",
+    ]
+
+    summary = backfill.backfill(str(warehouse), "2017-01", "2017-02")
+    again = backfill.backfill(str(warehouse), "2017-02", "2017-02")  # a month re-run replaces its rows
+
+    assert summary["months"] == {"2017-01-31": kpis, "2017-02-28": kpis}
+    assert again["months"] == {"2017-02-28": kpis}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stored = con.sql(
+            "select period_end, as_of_date, count(*) from marts.fct_kpi_backfill group by all order by 1"
+        ).fetchall()
+        latest_after = con.sql("select count(*), max(period_end) from marts.fct_kpi_monthly").fetchall()[0]
+    assert stored == [(first, first, kpis), (date(2017, 2, 28), date(2017, 2, 28), kpis)]
+    assert latest_after == latest_before, "the warehouse's own marts keep the latest view"
+    assert not (tmp_path / ".backfill").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -131,3 +132,97 @@ def test_missing_warehouse_is_refused(tmp_path):
     with pytest.raises(PublishFailed, match="warehouse not found"):
         publish(tmp_path / "nope.duckdb", tmp_path / "serving.duckdb")
     assert not (tmp_path / "serving.duckdb").exists()
+
+
+# --------------------------------------------------------------------------------------------------
+# A real DuckDB 1.5 client (what DBeaver, Metabase, Superset and Evidence bundle) opens the serving file.
+# `make test-bi-compat` creates .venv-duckdb15 with the pinned client and runs this with it required.
+
+BI_CHECK = """
+import sys
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+rows = con.sql("select count(*) from marts.fct_kpi_monthly").fetchall()[0][0]
+print(duckdb.__version__, rows)
+"""
+
+
+def bi_python() -> Path:
+    """The DuckDB 1.5 venv's python: $CSCW_BI_PYTHON (required when set), else .venv-duckdb15 (else skip)."""
+    from csc_warehouse import settings
+
+    explicit = os.environ.get("CSCW_BI_PYTHON")
+    python = Path(explicit) if explicit else settings.PROJECT_ROOT / ".venv-duckdb15" / "bin" / "python"
+    if not python.exists():
+        if explicit:
+            pytest.fail(f"CSCW_BI_PYTHON={explicit} does not exist: run `make test-bi-compat`")
+        pytest.skip("no DuckDB 1.5 client venv (.venv-duckdb15): `make test-bi-compat` creates it")
+    return python
+
+
+def run_bi_client(python: Path, database: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(python), "-c", BI_CHECK, str(database)], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_serving_file_opens_in_a_duckdb_15_client(tmp_path):
+    python = bi_python()
+    serving = tmp_path / "serving.duckdb"
+    publish(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510), serving)
+
+    out = run_bi_client(python, serving)
+
+    assert out.returncode == 0, out.stderr
+    version, rows = out.stdout.split()
+    assert version.startswith("1.5."), f"the BI venv has DuckDB {version}, not 1.5"
+    pinned = os.environ.get("CSCW_BI_DUCKDB_VERSION")
+    assert pinned is None or version == pinned
+    assert int(rows) == 1
+    # The control: the same data in a file written in DuckDB 2.0's default format is refused by 1.5,
+    # so the check above proves the publish's storage version, not a lenient client.
+    native = tmp_path / "native.duckdb"
+    with duckdb.connect(str(native)) as con:
+        con.execute("create schema marts; create table marts.fct_kpi_monthly as select 1 as x")
+    refused = run_bi_client(python, native)
+    assert refused.returncode != 0
+
+
+READER = """
+import sys
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+query = "select value from marts.fct_kpi_monthly"
+print(con.sql(query).fetchall()[0][0], flush=True)
+sys.stdin.readline()  # the publish happens here, while this process holds the file open
+print(con.sql(query).fetchall()[0][0], flush=True)
+con.close()  # DuckDB shares one open database per path within a process: close it to see the new file
+print(duckdb.connect(sys.argv[1], read_only=True).sql(query).fetchall()[0][0], flush=True)
+"""
+
+
+def test_reader_in_another_process_keeps_the_old_copy_during_a_publish(tmp_path):
+    """A BI tool is another process: holding the file open, it neither blocks the publish nor sees it."""
+    serving = tmp_path / "serving.duckdb"
+    publish(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510), serving)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(serving)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert float(reader.stdout.readline()) == 510.0
+
+        publish(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=485), serving)
+
+        out, err = reader.communicate("go\n", timeout=60)
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+    assert reader.returncode == 0, err
+    still_open, reopened = (float(line) for line in out.split())
+    assert still_open == 510.0, "the open connection keeps reading the copy it opened"
+    assert reopened == 485.0, "reconnecting gets the published file"
+    assert value_in(serving) == 485.0
