@@ -1,12 +1,13 @@
 """Synthetic case events for one local authority, in the canonical input contract (case-events v1).
 
-The generator simulates the front door to child protection: contacts, referrals, assessments,
-S47 enquiries and ICPCs, CIN plans and CP plans. Volumes are calibrated to a large, low-demand
-shire county (0-17 population 267,000; see kpi-catalogue section 2.1) and scale linearly with
-``population``.
+The generator simulates the front door to child protection (contacts, referrals, assessments, S47
+enquiries and ICPCs, CIN plans and CP plans) and children looked after (periods of care, legal statuses,
+placements, UASC, short breaks, reviews, visits, health, missing episodes, adoption and care leavers).
+Volumes are calibrated to a large, low-demand shire county (0-17 population 267,000; see
+kpi-catalogue section 2.1) and scale linearly with ``population``.
 
-How it works, stage by stage (each stage is one small function, so later stages such as looked-after
-children, adoption and care leavers can be added without touching the earlier ones):
+How it works, stage by stage (each stage is one small function, so later stages can be added without
+touching the earlier ones):
 
 1. ``_population``: the denominators table.
 2. ``_simulate_referrals``: one row per referral with every date of its journey. Children are simulated
@@ -14,10 +15,18 @@ children, adoption and care leavers can be added without touching the earlier on
    gives realistic re-referrals and repeat CP plans. The simulation starts some warm-up years before the
    first emitted day and only journeys whose contact falls in the emitted window are kept, so the volumes
    and the re-referral history are steady from the first emitted month.
-3. ``_referral_events`` / ``_other_contacts``: the journeys and the contacts that did not become a
+3. ``_looked_after``: periods of care, from CP and CIN plans that end with the child coming into care
+   and straight into care (with a referral of their own), each with how it will end (adoption, SGO,
+   home, at 18, other), its legal statuses, placements and, for adoption, the adoption journey; then
+   readmissions. Entries are simulated 18 years before the first emitted day, so the stock of long
+   stays is steady; a period still open then is shown as starting on the first emitted day, with the
+   legal status and placement it had that day. A looked-after child's referral stays open while they
+   are in care. Reviews, visits, health, missing episodes, short breaks and care leavers' contacts
+   hang off the periods.
+4. ``_referral_events`` / ``_other_contacts``: the journeys and the contacts that did not become a
    referral, as events.
-4. ``_finalise_events``: recording lags, event ids, corrected versions and tombstones.
-5. ``_children``: one row per child that appears in the events.
+5. ``_finalise_events``: recording lags, event ids, corrected versions and tombstones.
+6. ``_children``: one row per child that appears in the events.
 
 Everything is vectorised with numpy: Python loops run over stages, chain positions and code lists only,
 never over events. Dates are held as int64 days since 1970-01-01 and timestamps as int64 seconds.
@@ -143,6 +152,120 @@ ETHNICITY_P: dict[str, float] = {
 FIRST_CONTACT_AGE_W = (1.2, 0.75, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.0, 1.0,
                        1.05, 1.1, 1.2, 1.35, 1.5, 1.55, 1.4, 1.0)  # fmt: skip
 
+# Looked-after children (kpi-catalogue 2.1.2-2.1.3: ~903-939 looked after, ~34 per 10,000, ~450-550
+# starts and leavers a year, UASC ~9.7%; national mixes of age, legal status and placement from
+# domain-anchors 5).
+CLA_ENTRIES_PER_10K = 12.9  # first entries to care a year; UASC and readmissions come on top
+UASC_ENTRIES_PER_10K = 2.6  # unaccompanied asylum-seeking children, almost all aged 16-17 at entry
+UASC_AGE_P = {13: 0.02, 14: 0.04, 15: 0.09, 16: 0.45, 17: 0.40}
+# Simulated (never emitted) before the first emitted day, so that long stays reach a steady stock.
+CLA_PRE_YEARS = 18
+# Entries from the plans of the emitted journeys: CP plans that end without a step-down to CIN, and
+# (less often) CIN plans, end with the child coming into care on the plan's end day. They make up this
+# share of the entries in each age band; the rest come straight into care, with a referral of their own.
+CLA_LINKED_SHARE = 0.6
+CLA_LINK_CIN_WEIGHT = 0.3  # a CIN plan is this much less likely than a CP plan to end in care
+# Relative chance of a first entry at each age 0..17.
+CLA_ENTRY_AGE_W = (23, 2.0, 1.7, 1.6, 1.8, 2.8, 3.1, 3.4, 3.9, 4.6,
+                   6.2, 7.0, 7.1, 6.4, 6.0, 5.4, 4.6, 2.4)  # fmt: skip
+CLA_AGE_BANDS = (0, 1, 5, 10, 13, 16)  # lower edges: under 1, 1-4, 5-9, 10-12, 13-15, 16-17
+# How a period will end, by age band at entry: adoption, SGO, home, at 18, other.
+CLA_ROUTE_P = (
+    (0.63, 0.17, 0.18, 0.01, 0.01),
+    (0.37, 0.24, 0.33, 0.03, 0.03),
+    (0.03, 0.25, 0.50, 0.15, 0.07),
+    (0.00, 0.14, 0.47, 0.29, 0.10),
+    (0.00, 0.04, 0.53, 0.28, 0.15),
+    (0.00, 0.00, 0.45, 0.40, 0.15),
+)
+UASC_UNTIL_18_P = 0.93
+# Going home: straight from s20 (voluntary), at the end of care proceedings, or later under a care order.
+CLA_HOME_SUB_P = (0.42, 0.33, 0.25)
+# Entry status when there are care proceedings: interim care order, police protection, emergency
+# protection order, or s20 first (proceedings start weeks later).
+CLA_ENTRY_STATUS = ("C1", "L1", "L2", "V2")
+CLA_ENTRY_STATUS_P = (0.45, 0.09, 0.06, 0.40)
+PROCEEDINGS_MEAN_DAYS = 200.0  # interim care order to final order, ~29 weeks
+CLA_REMAND_P = 0.25  # of "other" endings for children aged 12+: remanded (J2), ends E14
+# Readmission after going home (or another ending): ~10% of starts are children who were in care before.
+CLA_READMIT_P = {"home": 0.30, "other": 0.14}
+CLA_READMIT_MEAN_DAYS = 330.0
+CLA_MAX_PERIODS = 4
+# Adoption (2017/18: ~57 orders; A1 ~530 days entry to placed, A2 ~250 days order to match, ~50%
+# placed within 14 months; ~15% of decisions reversed). The placement order is made at the final hearing.
+EARLY_PERMANENCE_P = 0.2  # fostering for adoption: matched before the order, placed as soon as it is made
+A2_SHAPE, A2_MEAN_DAYS = 0.9, 300.0
+ADOPTION_CEASED_P = 0.15
+ADOPTED_REC = (("E11", "E12"), (0.7, 0.3))
+SGO_AT_FINAL_HEARING_P = 0.55
+SGO_REC_BEFORE_2016 = (("E43", "E44"), (0.6, 0.4))
+SGO_REC_FROM_2016 = (("E45", "E46", "E47", "E48"), (0.45, 0.15, 0.3, 0.1))  # SSDA903 codes from 2016-17
+HOME_REC = (
+    (("E4A", "E13", "E4B"), (0.5, 0.3, 0.2)),
+    (("E41", "E4A"), (0.45, 0.55)),
+    (("E4A", "E41", "E13"), (0.6, 0.25, 0.15)),
+)
+AGE_18_REC = (("E17", "E5", "E6", "E8", "E7", "E4A"), (0.25, 0.40, 0.10, 0.15, 0.05, 0.05))
+OTHER_REC = (("E8", "E13", "E5", "E3", "E16", "E6", "E2"), (0.40, 0.25, 0.15, 0.08, 0.07, 0.04, 0.01))
+# Placement groups by age band at the placement's start (then UASC): foster, residential,
+# semi-independent, with parents, other.
+PLACEMENT_GROUP_P = (
+    (0.88, 0.00, 0.00, 0.05, 0.07),
+    (0.89, 0.01, 0.00, 0.07, 0.03),
+    (0.88, 0.03, 0.00, 0.07, 0.02),
+    (0.80, 0.10, 0.00, 0.06, 0.04),
+    (0.64, 0.22, 0.02, 0.06, 0.06),
+    (0.45, 0.15, 0.30, 0.04, 0.06),
+    (0.45, 0.05, 0.48, 0.00, 0.02),
+)
+PLACEMENT_CODES: tuple[tuple[tuple[str, ...], tuple[float, ...]], ...] = (
+    (("U1", "U2", "U3", "U4", "U5", "U6"), (0.10, 0.01, 0.12, 0.30, 0.02, 0.45)),
+    (("K2", "R1", "K1"), (0.80, 0.15, 0.05)),
+    (("H5", "P2"), (0.75, 0.25)),
+    (("P1",), (1.0,)),
+    (("S1", "Z1", "R2", "R5"), (0.4, 0.3, 0.2, 0.1)),
+)
+BABY_OTHER_PLACEMENT = "R3"  # mother and baby units
+ADOPTION_PLACEMENTS = (("A6", "A5", "A4", "A3"), (0.55, 0.30, 0.10, 0.05))
+# Median km from home by placement group (lognormal, sigma 1), and adoption placements.
+PLACEMENT_KM = (9.0, 30.0, 6.0, 3.0, 20.0)
+ADOPTION_KM = 25.0
+PLACE_CHANGE_REASONS = (
+    ("CARPL", "CREQB", "CREQO", "CHILD", "LAREQ", "CLOSE", "STAND", "ALLEG", "APPRR", "PLACE", "OTHER"),
+    (0.35, 0.12, 0.10, 0.08, 0.08, 0.05, 0.03, 0.02, 0.02, 0.05, 0.10),
+)
+# Placement moves: Poisson rates a year in the first year of a period and later, times a per-period
+# frailty (gamma, mean 1) and an age factor by band at entry (then UASC).
+MOVE_RATE_FIRST_YEAR, MOVE_RATE_LATER, MOVE_FRAILTY_SHAPE = 1.15, 0.39, 0.55
+MOVE_AGE_FACTOR = (0.6, 0.7, 0.8, 1.0, 1.5, 1.2, 0.8)
+TRIAL_AT_HOME_P = 0.4  # of children going home under a care order: placed with parents (P1) first
+# Visits, reviews, health: visits every 3-6 weeks with some late (~90% seen within 6 weeks).
+CLA_VISIT_GAP_WD, CLA_VISIT_LATE_P, CLA_VISIT_LATE_WD = (15, 31), 0.22, (8, 30)
+HEALTH_MISSED_P, DENTAL_MISSED_P = 0.15, 0.13
+SDQ_MEAN, SDQ_CHILD_SD, SDQ_SD = 14.0, 5.0, 3.0
+# Missing from care: share of children who ever go missing in a period, by age band at entry (then UASC).
+MISSING_CHILD_P = (0.0, 0.005, 0.02, 0.12, 0.30, 0.25, 0.15)
+MISSING_EPISODES_PER_YEAR = 6.0
+MISSING_AWAY_P = 0.2
+# Short breaks: children with a series of V3 breaks (one period each) or a V4 agreement.
+SHORT_BREAK_CHILDREN = 36  # V3 at any one time
+SHORT_BREAK_V4_CHILDREN = 8
+SHORT_BREAK_MEAN_YEARS = 3.0
+SHORT_BREAK_TO_CARE_P = 0.12  # programmes that end with the child coming into care (V3, then C2)
+# Care leavers (left care aged 16+): one contact around each birthday from 17 to 21.
+CARE_LEAVER_MIN_DAYS = 60
+EET_ACTIVITIES = (("F1", "P1", "F2", "P2", "F4", "P4", "F5", "P5"),
+                  (0.08, 0.01, 0.30, 0.05, 0.28, 0.10, 0.12, 0.06))  # fmt: skip
+NEET_ACTIVITIES = (("G5", "G4", "G6"), (0.65, 0.2, 0.15))
+CARE_LEAVER_ACTIVITY_P = {
+    "17-18": (0.62, 0.32, 0.06),
+    "19-21": (0.55, 0.385, 0.065),
+}  # EET, NEET, not in touch
+SUITABLE_ACCOM_P = 0.965  # of those in touch
+SUITABLE_ACCOM = (("U", "B", "D", "Z", "E", "K", "Y", "T", "C"),
+                  (0.30, 0.17, 0.14, 0.12, 0.10, 0.05, 0.05, 0.04, 0.03))  # fmt: skip
+UNSUITABLE_ACCOM = (("S", "X", "W", "V", "Y"), (0.3, 0.25, 0.2, 0.15, 0.1))
+
 CORRECTION_P = 0.01
 TOMBSTONE_P = 0.003
 
@@ -198,15 +321,17 @@ def generate(
             pop = _population(ctx)
         with stage("referral journeys"):
             journeys, people = _simulate_referrals(ctx)
+        with stage("looked after"):
+            journeys, people, cla, short_break_children = _looked_after(ctx, journeys, people)
         with stage("contacts"):
             contacts, people = _other_contacts(ctx, journeys, people)
         with stage("events"):
-            raw = _concat_events([_referral_events(ctx, journeys), contacts])
+            raw = _concat_events([_referral_events(ctx, journeys), contacts, cla])
             events = _finalise_events(ctx, raw, people)
             if events.empty:
                 raise ValueError(f"a population of {population} gave no events: use a larger one")
         with stage("children"):
-            children, events = _children(ctx, people, events)
+            children, events = _children(ctx, people, events, disabled=short_break_children)
         with stage("write"):
             _write(out_dir, "children", _children_table(ctx, children), file_format)
             _write(out_dir, "events", _events_table(ctx, events), file_format)
@@ -637,6 +762,7 @@ class _EventBuffer:
         referral: np.ndarray | None = None,
         code: np.ndarray | str | None = None,
         code2: np.ndarray | None = None,
+        value: np.ndarray | None = None,
     ) -> None:
         n = len(child)
         self.parts.append(
@@ -648,6 +774,7 @@ class _EventBuffer:
                 "referral_id": _column(referral, n),
                 "code": _column(code, n),
                 "code2": _column(code2, n),
+                "value": np.full(n, np.nan) if value is None else np.asarray(value, dtype=float),
             }
         )
 
@@ -805,15 +932,17 @@ def _visits(
     first_wd: tuple[int, int],
     gap_wd: tuple[int, int],
     late_p: float,
+    late_wd: tuple[int, int] = (2, 10),
 ) -> None:
-    """`child_seen` visits on working days while a plan is open; `late_p` of the gaps run late."""
+    """`child_seen` visits on working days while a plan is open; `late_p` of the gaps run late (by
+    `late_wd` working days more)."""
     rng = ctx.rng
     start_wd = _wd_index(ctx, start)
     end_wd = _wd_index(ctx, np.minimum(end, ctx.data_end + 1))
 
     def gap(k: int) -> np.ndarray:
         regular = rng.integers(*gap_wd, k)
-        return np.where(rng.random(k) < late_p, regular + rng.integers(2, 10, k), regular)
+        return np.where(rng.random(k) < late_p, regular + rng.integers(*late_wd, k), regular)
 
     first = rng.integers(*first_wd, start.size)
     owner, wd = _expand(start_wd, end_wd, first, gap, min_gap=gap_wd[0])
@@ -868,6 +997,831 @@ def _other_contacts(ctx: _Context, journeys: pd.DataFrame, people: _People) -> t
         code=_choice(rng, NON_REFERRAL_OUTCOMES, NON_REFERRAL_OUTCOME_P, n),
     )
     return buf, people
+
+
+# --- stage 3b: looked-after children, permanence and care leavers --------------------------------------
+
+_ADOPT, _SGO, _HOME, _LONG, _OTHER = range(5)
+_UASC_ROW = len(CLA_AGE_BANDS)  # the row of the by-band tables used for UASC
+
+
+def _looked_after(
+    ctx: _Context, journeys: pd.DataFrame, people: _People
+) -> tuple[pd.DataFrame, _People, _EventBuffer, np.ndarray]:
+    """Periods of care and everything that hangs off them.
+
+    Returns the journeys to emit (a child's referral stays open while they are looked after, and
+    referrals that would arrive while they are in care are dropped; children who come straight into
+    care get one), the people, the events, and the children on short breaks (recorded as disabled).
+    """
+    journeys = journeys.assign(jkey=np.arange(len(journeys)))
+    first_new_key = len(journeys)
+    breaks, to_care, people = _short_breaks(ctx, people)
+    entrants, journeys, people = _cla_entrants(ctx, journeys, people, to_care)
+    periods = _cla_chains(ctx, entrants, people)
+    journeys, periods = _cla_referrals(ctx, journeys, periods, first_new_key)
+    shown, breaks = _cla_ids(ctx, periods, breaks)
+    buf = _EventBuffer()
+    statuses = _legal_statuses(shown)
+    placements = _placements(ctx, shown, people)
+    _period_events(ctx, buf, shown, statuses, placements)
+    _adoption_events(ctx, buf, shown)
+    _cla_reviews_and_visits(ctx, buf, shown)
+    _health_events(ctx, buf, shown, people)
+    _missing_events(ctx, buf, shown, people)
+    _care_leaver_events(ctx, buf, periods, people)
+    _short_break_events(ctx, buf, breaks)
+    return journeys, people, buf, np.unique(breaks["child"].to_numpy())
+
+
+def _months_of(days: np.ndarray) -> np.ndarray:
+    return np.asarray(days).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def _age_at(birth_month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Completed years on `day`, the birthday being the first of the birth month."""
+    return (_months_of(day) - _months_of(birth_month)) // 12
+
+
+def _birth_month_at_age(rng: np.random.Generator, day: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """Birth months that make a child `age` completed years old on `day`."""
+    age_months = age * 12 + rng.integers(0, 12, day.size)
+    return ((_months_of(day) - age_months).astype("datetime64[M]").astype("datetime64[D]") - _EPOCH).astype(
+        np.int64
+    )
+
+
+def _age_band(age: np.ndarray) -> np.ndarray:
+    return np.searchsorted(np.asarray(CLA_AGE_BANDS), age, side="right") - 1
+
+
+def _draw_rows(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
+    """One index per row of the probability matrix `p` (rows sum to 1)."""
+    cum = np.cumsum(p, axis=1)
+    return np.minimum((rng.random(p.shape[0])[:, None] > cum).sum(axis=1), p.shape[1] - 1)
+
+
+def _codes(rng: np.random.Generator, spec: tuple[tuple[str, ...], tuple[float, ...]], n: int) -> np.ndarray:
+    return _choice(rng, spec[0], spec[1], n)
+
+
+def _poisson_days(
+    rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, rate_per_day: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A Poisson process on whole days in [lo, hi) for every interval at once: (interval index, day)."""
+    length = np.maximum(hi - lo, 0)
+    count = rng.poisson(rate_per_day * length)
+    owner = np.repeat(np.arange(lo.size), count)
+    day = lo[owner] + (rng.random(owner.size) * length[owner]).astype(np.int64)
+    return owner, day
+
+
+def _short_breaks(ctx: _Context, people: _People) -> tuple[pd.DataFrame, pd.DataFrame, _People]:
+    """Disabled children on a series of short breaks: V3 (one short period per break, every few weeks)
+    or V4 (one period per yearly agreement). A few V3 programmes end with the child coming into care;
+    those entries are returned as (child, day)."""
+    rng = ctx.rng
+    lo = ctx.emit_start - 6 * 365
+    years = (ctx.data_end - lo + 1) / 365.25
+    frames, entries = [], []
+    for code, stock in (("V3", SHORT_BREAK_CHILDREN), ("V4", SHORT_BREAK_V4_CHILDREN)):
+        n = rng.poisson(stock * ctx.scale / SHORT_BREAK_MEAN_YEARS * years)
+        begin = np.sort(rng.integers(lo, ctx.data_end + 1, n))
+        child = people.add(_birth_month_at_age(rng, begin, rng.integers(4, 16, n)))
+        adult = _eighteenth_birthday(people.birth_month[child])
+        finish = np.minimum(begin + _gamma_days(rng, 2.0, SHORT_BREAK_MEAN_YEARS * 365.25, n, 60), adult)
+        if code == "V3":
+            owner, start = _expand(
+                begin, finish, rng.integers(0, 30, n), lambda k: rng.integers(14, 46, k), 14
+            )
+            end = start + rng.integers(1, 5, start.size)
+            to_care = (rng.random(n) < SHORT_BREAK_TO_CARE_P) & (finish < adult - 90)
+            entries.append(
+                pd.DataFrame(
+                    {"child": child[to_care], "day": finish[to_care] + rng.integers(5, 31, to_care.sum())}
+                )
+            )
+        else:
+            owner, start = _expand(
+                begin, finish, np.zeros(n, np.int64), lambda k: rng.integers(370, 400, k), 370
+            )
+            end = np.minimum(start + rng.integers(300, 366, start.size), finish[owner])
+        frames.append(pd.DataFrame({"child": child[owner], "start": start, "end": end, "status": code}))
+    breaks = pd.concat(frames, ignore_index=True)
+    breaks = breaks[(breaks["end"] > ctx.emit_start) & (breaks["start"] >= ctx.emit_start)]
+    breaks = breaks[breaks["start"] <= ctx.data_end].reset_index(drop=True)
+    to_care = pd.concat(entries, ignore_index=True)
+    return breaks, to_care[to_care["day"] <= ctx.data_end], people
+
+
+def _cla_entrants(
+    ctx: _Context, journeys: pd.DataFrame, people: _People, from_short_breaks: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, _People]:
+    """First entries to care: from CP and CIN plans of the emitted journeys, straight into care (with a
+    new referral) in the emitted window, before it (never emitted themselves), UASC, and short-break
+    children coming into care. Direct entries fill up, quarter by quarter and age band by age band, what
+    the plans do not bring, so the entries are steady from the first emitted day."""
+    rng = ctx.rng
+    w = np.asarray(CLA_ENTRY_AGE_W, dtype=float)
+    w = w / w.sum()
+    per_year = CLA_ENTRIES_PER_10K * ctx.population / 10_000
+
+    band_w = np.bincount(_age_band(np.arange(w.size)), weights=w)
+    linked = _linked_entrants(ctx, journeys, people, per_year * band_w)
+
+    # Before the emitted window: children nobody will see again unless they are still in care.
+    pre_lo = ctx.emit_start - int(CLA_PRE_YEARS * 365.25)
+    n_pre = rng.poisson(per_year * CLA_PRE_YEARS)
+    pre_day = rng.integers(pre_lo, ctx.emit_start, n_pre)
+    pre_age = rng.choice(w.size, n_pre, p=w)
+
+    # In the window: per quarter and age band, what the linked entries leave to reach the target.
+    quarter = 91.3125
+    n_q = int(np.ceil((ctx.data_end + 1 - ctx.emit_start) / quarter))
+    q_lo = ctx.emit_start + np.round(np.arange(n_q) * quarter).astype(np.int64)
+    q_hi = np.minimum(
+        ctx.emit_start + np.round(np.arange(1, n_q + 1) * quarter).astype(np.int64), ctx.data_end + 1
+    )
+    wanted = per_year * np.outer((q_hi - q_lo) / 365.25, band_w)
+    got = np.zeros_like(wanted)
+    lq = np.searchsorted(q_lo, linked["start"].to_numpy(), side="right") - 1
+    np.add.at(got, (lq, linked["band"].to_numpy()), 1)
+    fill = rng.poisson(np.maximum(wanted - got, 0))
+    cell_q, cell_b = np.nonzero(fill)
+    counts = fill[cell_q, cell_b]
+    d_q, d_band = np.repeat(cell_q, counts), np.repeat(cell_b, counts)
+    d_day = q_lo[d_q] + (rng.random(d_q.size) * (q_hi[d_q] - q_lo[d_q])).astype(np.int64)
+    d_age = np.empty(d_q.size, dtype=np.int64)
+    ages = np.arange(w.size)
+    for b in range(len(CLA_AGE_BANDS)):
+        rows = np.flatnonzero(d_band == b)
+        in_band = _age_band(ages) == b
+        d_age[rows] = rng.choice(ages[in_band], rows.size, p=w[in_band] / w[in_band].sum())
+
+    # UASC, before and in the window.
+    n_uasc = rng.poisson(
+        UASC_ENTRIES_PER_10K * ctx.population / 10_000 * (ctx.data_end - pre_lo + 1) / 365.25
+    )
+    u_day = rng.integers(pre_lo, ctx.data_end + 1, n_uasc)
+    u_age = _choice(rng, tuple(str(a) for a in UASC_AGE_P), tuple(UASC_AGE_P.values()), n_uasc).astype(
+        np.int64
+    )
+
+    day = np.concatenate([pre_day, d_day, u_day])
+    age = np.concatenate([pre_age, d_age, u_age])
+    uasc = np.concatenate([np.zeros(n_pre + d_day.size, bool), np.ones(n_uasc, bool)])
+    child = people.add(_birth_month_at_age(rng, day, age))
+    in_window = day >= ctx.emit_start
+    new_journeys, entry = _direct_journeys(ctx, child[in_window], day[in_window], people, len(journeys))
+    day[in_window] = entry
+    jkey = np.full(day.size, -1, dtype=np.int64)
+    jkey[in_window] = new_journeys["jkey"].to_numpy()
+
+    sb_child = from_short_breaks["child"].to_numpy()
+    entrants = pd.concat(
+        [
+            linked[["child", "start", "jkey"]].assign(uasc=False, v3=False),
+            pd.DataFrame({"child": child, "start": day, "jkey": jkey, "uasc": uasc, "v3": False}),
+            pd.DataFrame(
+                {
+                    "child": sb_child,
+                    "start": from_short_breaks["day"].to_numpy(),
+                    "jkey": -1,
+                    "uasc": False,
+                    "v3": True,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    entrants = entrants.sort_values(["start", "child"], kind="stable").reset_index(drop=True)
+    return entrants, pd.concat([journeys, new_journeys], ignore_index=True), people
+
+
+def _linked_entrants(
+    ctx: _Context, journeys: pd.DataFrame, people: _People, wanted_per_year: np.ndarray
+) -> pd.DataFrame:
+    """Children who come into care when their CP plan (one without a step-down) or CIN plan ends, at
+    most one such entry per child (their later referrals are dropped while they are in care).
+
+    The plans ending are thinned, age band by age band, to CLA_LINKED_SHARE of the entries wanted a
+    year, so that the direct entries make up the rest and never have to be negative."""
+    rng = ctx.rng
+    n = len(journeys)
+    child = journeys["child"].to_numpy()
+    cp_end, cin_start, cin_end = (journeys[c].to_numpy() for c in ("cp_end", "cin_start", "cin_end"))
+    step_down = (cp_end >= 0) & (cin_start == cp_end)
+    from_cp = (cp_end >= 0) & ~step_down
+    from_cin = ~from_cp & (cin_start >= 0) & (rng.random(n) < CLA_LINK_CIN_WEIGHT)
+    entry = np.where(from_cp, cp_end, np.where(from_cin, cin_end, _NA))
+    adult = _eighteenth_birthday(people.birth_month[child])
+    ok = (entry >= ctx.emit_start) & (entry <= ctx.data_end) & (entry < adult - 30)
+    child, entry, jkey = child[ok], entry[ok], journeys["jkey"].to_numpy()[ok]
+    band = _age_band(_age_at(people.birth_month[child], entry))
+
+    # The pool a year once the plans have built up (after the first emitted year, if there is more).
+    steady_from = ctx.emit_start + 365 if ctx.data_end - ctx.emit_start > 2 * 365 else ctx.emit_start
+    steady = entry >= steady_from
+    pool = np.bincount(band[steady], minlength=len(CLA_AGE_BANDS)) / (
+        (ctx.data_end + 1 - steady_from) / 365.25
+    )
+    keep_p = np.minimum(CLA_LINKED_SHARE * wanted_per_year / np.maximum(pool, 1e-9), 1.0)
+    keep = rng.random(entry.size) < keep_p[band]
+    linked = pd.DataFrame(
+        {"child": child[keep], "start": entry[keep], "jkey": jkey[keep], "band": band[keep]}
+    )
+    linked = linked.sort_values(["start", "jkey"], kind="stable").drop_duplicates("child")
+    return linked.reset_index(drop=True)
+
+
+def _direct_journeys(
+    ctx: _Context, child: np.ndarray, day: np.ndarray, people: _People, first_key: int
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """A referral for each child who comes straight into care: contact, referral and an assessment that
+    finds a child in need, no S47 or plan. Returns the journeys and the entry days (on or after the
+    referral). The referral's closure is set later, after the child leaves care."""
+    rng = ctx.rng
+    n = child.size
+    birth = people.birth_month[child]
+    contact_day = np.maximum(day - rng.integers(0, 3, n), np.maximum(birth, ctx.emit_start))
+    j = _journey_batch(ctx, child, contact_day, np.zeros(n, dtype=bool), _eighteenth_birthday(birth))
+    ref_day = j["ref_day"].to_numpy()
+    j["ref_nfa"] = False
+    j["ass_start"] = _add_wd(ctx, ref_day, rng.integers(0, 3, n))
+    j["ass_end"] = _add_wd(ctx, j["ass_start"].to_numpy(), rng.integers(5, 40, n))
+    j["seen_day"] = j["ass_start"]
+    j["outcome"] = "cin"
+    j["factors"] = _assessment_factors(rng, n)
+    for col in ("sd_day", "s47_day", "icpc_day", "nr_day", "cp_start", "cp_end", "cin_start", "cin_end"):
+        j[col] = _NA
+    for col in ("icpc_outcome", "cp_category"):
+        j[col] = None
+    j["kind"] = "cin"
+    j["jkey"] = np.arange(first_key, first_key + n)
+    return j, np.maximum(day, ref_day)
+
+
+def _cla_chains(ctx: _Context, entrants: pd.DataFrame, people: _People) -> pd.DataFrame:
+    """Every period of care: each entrant's first period, then readmissions after going home."""
+    rng = ctx.rng
+    batch = entrants.assign(chain=np.arange(len(entrants)), seq=0)
+    parts = []
+    for seq in range(CLA_MAX_PERIODS):
+        if batch.empty:
+            break
+        child = batch["child"].to_numpy()
+        p = _cla_period_batch(
+            ctx,
+            batch["start"].to_numpy(),
+            people.birth_month[child],
+            batch["uasc"].to_numpy(),
+            batch["v3"].to_numpy(),
+        )
+        period = pd.concat([batch.reset_index(drop=True), p], axis=1)
+        parts.append(period)
+        route, rec = p["route"].to_numpy(), p["rec"].to_numpy()
+        again_p = np.select(
+            [route == _HOME, (route == _OTHER) & ~np.isin(rec, ["E2", "E3", "E14", "E15", "E16"])],
+            [CLA_READMIT_P["home"], CLA_READMIT_P["other"]],
+            0.0,
+        )
+        nxt = p["end"].to_numpy() + 30 + _gamma_days(rng, 1.2, CLA_READMIT_MEAN_DAYS, len(p), 0)
+        keep = (rng.random(len(p)) < again_p) & (nxt < p["adult"].to_numpy() - 60) & (nxt <= ctx.data_end)
+        batch = pd.DataFrame(
+            {
+                "child": child[keep],
+                "start": nxt[keep],
+                "jkey": batch["jkey"].to_numpy()[keep],
+                "uasc": batch["uasc"].to_numpy()[keep],
+                "v3": False,
+                "chain": batch["chain"].to_numpy()[keep],
+                "seq": seq + 1,
+            }
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _cla_period_batch(
+    ctx: _Context, start: np.ndarray, birth_month: np.ndarray, uasc: np.ndarray, v3: np.ndarray
+) -> pd.DataFrame:
+    """One period of care per row: how it ends (route, day, reason), its legal statuses and, for
+    adoption, the adoption journey. Days may pass the data end (those events are dropped later)."""
+    rng = ctx.rng
+    n = start.size
+    adult = _eighteenth_birthday(birth_month)
+    age = _age_at(birth_month, start)
+    route = _draw_rows(rng, np.asarray(CLA_ROUTE_P)[_age_band(age)])
+    route = np.where(uasc, np.where(rng.random(n) < UASC_UNTIL_18_P, _LONG, _OTHER), route)
+    route = np.where(v3, _LONG, route)
+    home_sub = rng.choice(3, n, p=CLA_HOME_SUB_P)
+    remand = (route == _OTHER) & ~uasc & (age >= 12) & (rng.random(n) < CLA_REMAND_P)
+    older = (age >= 16) | uasc
+    has_proc = np.select(
+        [route <= _SGO, route == _HOME, route == _LONG],
+        [True, home_sub > 0, ~v3 & (~older | (~uasc & (rng.random(n) < 0.25)))],
+        ~remand & ~older & (rng.random(n) < 0.4),
+    )
+
+    # Legal status at entry and care proceedings (interim care order until the final hearing).
+    kind = rng.choice(len(CLA_ENTRY_STATUS), n, p=CLA_ENTRY_STATUS_P)
+    s0 = np.where(has_proc, np.asarray(CLA_ENTRY_STATUS, dtype=object)[kind], "V2")
+    s0 = np.where(remand, "J2", np.where(v3, "V3", s0))
+    lead = np.select([kind == 0, kind < 3], [0, rng.integers(1, 9, n)], 7 + _gamma_days(rng, 2.0, 75.0, n, 0))
+    proc_start = start + lead
+    proc_end = proc_start + _gamma_days(rng, 4.0, PROCEEDINGS_MEAN_DAYS, n, 28)
+
+    # Adoption: the ADM decision a few months before the final hearing, where the placement order is
+    # made; matched (A2 after the order, or before it for early permanence), placed, then the order.
+    adopt = route == _ADOPT
+    po = proc_end
+    decision = np.maximum(start + 14, po - _gamma_days(rng, 3.0, 75.0, n, 7))
+    early = rng.random(n) < EARLY_PERMANENCE_P
+    match = np.where(
+        early,
+        np.maximum(decision + 7, po - rng.integers(1, 60, n)),
+        po + _gamma_days(rng, A2_SHAPE, A2_MEAN_DAYS, n, 7),
+    )
+    placed = np.where(early, po + rng.integers(3, 30, n), match + rng.integers(7, 43, n))
+    order = placed + rng.integers(180, 301, n)
+    ceased = adopt & (rng.random(n) < ADOPTION_CEASED_P)
+    ceased_day = decision + 1 + ((placed - decision - 1) * rng.uniform(0.15, 0.95, n)).astype(np.int64)
+    alt = rng.choice([_LONG, _SGO, _HOME], n, p=[0.5, 0.35, 0.15])
+    after = np.maximum(ceased_day, proc_end)
+    after_ceased_end = np.select(
+        [alt == _LONG, alt == _SGO],
+        [adult, after + _gamma_days(rng, 2.0, 250.0, n, 30)],
+        after + _gamma_days(rng, 1.5, 200.0, n, 30),
+    )
+
+    end = np.select(
+        [adopt & ~ceased, adopt, route == _SGO, route == _HOME, route == _LONG],
+        [
+            order,
+            after_ceased_end,
+            np.where(
+                rng.random(n) < SGO_AT_FINAL_HEARING_P,
+                proc_end,
+                proc_end + _gamma_days(rng, 2.0, 300.0, n, 30),
+            ),
+            np.select(
+                [home_sub == 0, home_sub == 1],
+                [start + 1 + _gamma_days(rng, 0.8, 140.0, n, 0), proc_end],
+                proc_end + _gamma_days(rng, 1.5, 550.0, n, 30),
+            ),
+            adult,
+        ],
+        start + 1 + np.where(remand, _gamma_days(rng, 1.0, 45.0, n, 0), _gamma_days(rng, 1.0, 420.0, n, 0)),
+    )
+    route = np.where(ceased, alt, route)
+    home_sub = np.where(ceased, 2, home_sub)
+    at_18 = end >= adult
+    end = np.maximum(np.minimum(end, adult), start + 1)
+
+    to_e1 = adopt & (~ceased | (ceased_day > po))
+    out = {
+        "adult": adult,
+        "age": age,
+        "route": route,
+        "home_sub": home_sub,
+        "end": end,
+        "rec": _reasons_ceased(ctx, route, home_sub, remand, uasc, at_18, end, birth_month),
+        "s0": s0,
+        "c1_day": np.where(has_proc & (kind > 0), proc_start, _NA),
+        "c2_day": np.where(v3, start + rng.integers(14, 120, n), np.where(has_proc & ~to_e1, proc_end, _NA)),
+        "e1_day": np.where(to_e1, po, _NA),
+        "revoke_day": np.where(adopt & ceased & (ceased_day > po), ceased_day, _NA),
+        "adopt": adopt,
+        "early": early & adopt,
+        "decision": np.where(adopt, decision, _NA),
+        "po": np.where(adopt & (~ceased | (po < ceased_day)), po, _NA),
+        "match": np.where(adopt & (~ceased | (match < ceased_day)), match, _NA),
+        "placed": np.where(adopt & ~ceased, placed, _NA),
+        "ceased": np.where(ceased, ceased_day, _NA),
+        "order": np.where(adopt & ~ceased, order, _NA),
+    }
+    return pd.DataFrame(out)
+
+
+def _reasons_ceased(
+    ctx: _Context,
+    route: np.ndarray,
+    home_sub: np.ndarray,
+    remand: np.ndarray,
+    uasc: np.ndarray,
+    at_18: np.ndarray,
+    end: np.ndarray,
+    birth_month: np.ndarray,
+) -> np.ndarray:
+    """SSDA903 REC codes: SGO codes E43/E44 until March 2016 and E45-E48 from April 2016."""
+    rng = ctx.rng
+    n = route.size
+    sgo_switch = _to_days(date(2016, 4, 1))
+    home = np.select(
+        [home_sub == 0, home_sub == 1],
+        [_codes(rng, HOME_REC[0], n), _codes(rng, HOME_REC[1], n)],
+        _codes(rng, HOME_REC[2], n),
+    )
+    other = _codes(rng, OTHER_REC, n)
+    other = np.where(np.isin(other, ["E5", "E6"]) & (_age_at(birth_month, end) < 16), "E8", other)
+    other = np.where(uasc, np.where(rng.random(n) < 0.6, "E15", "E8"), np.where(remand, "E14", other))
+    rec = np.select(
+        [route == _ADOPT, route == _SGO, route == _HOME],
+        [
+            _codes(rng, ADOPTED_REC, n),
+            np.where(
+                end < sgo_switch, _codes(rng, SGO_REC_BEFORE_2016, n), _codes(rng, SGO_REC_FROM_2016, n)
+            ),
+            home,
+        ],
+        other,
+    )
+    return np.where(at_18 & (route != _ADOPT), _codes(rng, AGE_18_REC, n), rec).astype(object)
+
+
+def _cla_referrals(
+    ctx: _Context, journeys: pd.DataFrame, periods: pd.DataFrame, first_new_key: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keeps each looked-after child's referral open until they leave care (after the last readmission
+    of the chain); drops their other referrals that would arrive meanwhile. The referrals made for
+    children who came straight into care take the place of as many referrals that ended quickly (nfa or
+    early help), so the referral volume stays as calibrated. Journeys come back in time order, and each
+    period gets its referral's id."""
+    rng = ctx.rng
+    added = int((journeys["jkey"] >= first_new_key).sum())
+    linked = periods[periods["jkey"] >= 0]
+    block = linked.groupby("chain").agg(
+        jkey=("jkey", "first"),
+        child=("child", "first"),
+        start=("start", "min"),
+        end=("end", "max"),
+        adult=("adult", "first"),
+    )
+    day = journeys["contact_s"].to_numpy() // DAY
+    pairs = pd.DataFrame(
+        {"child": journeys["child"].to_numpy(), "jkey": journeys["jkey"].to_numpy(), "day": day}
+    ).merge(block.rename(columns={"jkey": "own"}), on="child")
+    inside = (
+        (pairs["day"] >= pairs["start"]) & (pairs["day"] <= pairs["end"]) & (pairs["jkey"] != pairs["own"])
+    )
+    dropped = pairs.loc[inside, "jkey"].unique()
+    journeys = journeys[~journeys["jkey"].isin(dropped)]
+    # Only referrals with no other referral of the child within a year either side, so that the
+    # re-referral rate stays as calibrated.
+    by_child = journeys.assign(day=journeys["contact_s"] // DAY).sort_values(["child", "day"], kind="stable")
+    same = by_child["child"].to_numpy()
+    gap_before = np.diff(by_child["day"].to_numpy(), prepend=-(10**6))
+    gap_before[np.r_[True, same[1:] != same[:-1]]] = 10**6
+    gap_after = np.r_[gap_before[1:], 10**6]
+    alone = pd.Series((gap_before > 366) & (gap_after > 366), index=by_child.index).loc[journeys.index]
+    quick = np.flatnonzero(
+        (journeys["kind"].to_numpy() == "quick")
+        & alone.to_numpy()
+        & (journeys["jkey"].to_numpy() < first_new_key)
+        & ~journeys["jkey"].isin(block["jkey"]).to_numpy()
+    )
+    excess = min(max(added - dropped.size, 0), quick.size)
+    journeys = journeys.drop(index=journeys.index[rng.choice(quick, excess, replace=False)])
+
+    close_after = np.minimum(
+        block["end"].to_numpy() + rng.integers(0, 31, len(block)), block["adult"].to_numpy()
+    )
+    new_close = pd.Series(close_after, index=block["jkey"].to_numpy())
+    wanted = journeys["jkey"].map(new_close)
+    journeys = journeys.assign(
+        close_day=np.maximum(journeys["close_day"].to_numpy(), wanted.fillna(_NA).astype(np.int64))
+    )
+    journeys = journeys.sort_values(["contact_s", "child"], kind="stable").reset_index(drop=True)
+    ref_of = pd.Series(_ids("R", np.arange(1, len(journeys) + 1)), index=journeys["jkey"].to_numpy())
+    periods = periods.assign(
+        referral=periods["jkey"].map(ref_of).astype(object).where(periods["jkey"] >= 0, None)
+    )
+    return journeys, periods
+
+
+def _cla_ids(ctx: _Context, periods: pd.DataFrame, breaks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The periods with events in the window, each with its id and `shown` day: periods open when the
+    events begin are shown as starting on the first emitted day, with the status and placement they had
+    then. Period ids (short breaks too) and adoption ids are numbered in time order."""
+    shown = periods[(periods["end"] > ctx.emit_start) & (periods["start"] <= ctx.data_end)].copy()
+    shown["shown"] = np.maximum(shown["start"].to_numpy(), ctx.emit_start)
+    both = np.concatenate([shown["shown"].to_numpy(), breaks["start"].to_numpy()])
+    kids = np.concatenate([shown["child"].to_numpy(), breaks["child"].to_numpy()])
+    order = np.lexsort((kids, both))
+    ids = np.empty(both.size, dtype=object)
+    ids[order] = _ids("CLA", np.arange(1, both.size + 1))
+    shown["period_id"] = ids[: len(shown)]
+    breaks = breaks.assign(period_id=ids[len(shown) :])
+    shown = shown.sort_values(["shown", "child"], kind="stable").reset_index(drop=True)
+    adopt = shown["decision"].to_numpy() >= 0
+    shown["adoption_id"] = None
+    shown.loc[adopt, "adoption_id"] = _ids("AD", np.arange(1, adopt.sum() + 1))
+    return shown, breaks
+
+
+def _legal_statuses(shown: pd.DataFrame) -> pd.DataFrame:
+    """Each period's legal status spans as (period, day, code): the start, then changes strictly inside."""
+    idx = np.arange(len(shown))
+    start, end = shown["start"].to_numpy(), shown["end"].to_numpy()
+    parts = [("start", shown["s0"].to_numpy())]
+    for col, code in (("c1_day", "C1"), ("c2_day", "C2"), ("e1_day", "E1"), ("revoke_day", "C2")):
+        parts.append((col, np.full(len(shown), code, dtype=object)))
+    frames = []
+    for rank, (col, code) in enumerate(parts):
+        day = shown[col].to_numpy()
+        ok = np.ones(len(shown), bool) if col == "start" else (day > start) & (day < end)
+        frames.append(pd.DataFrame({"period": idx[ok], "day": day[ok], "rank": rank, "code": code[ok]}))
+    statuses = pd.concat(frames, ignore_index=True).sort_values(["period", "day", "rank"], kind="stable")
+    return statuses.drop_duplicates(["period", "day"], keep="last").reset_index(drop=True)
+
+
+def _placements(ctx: _Context, shown: pd.DataFrame, people: _People) -> pd.DataFrame:
+    """Each period's placements as (period, day, code, reason, km): the first, random moves (most in the
+    first year, more for some children and for teenagers), placed for adoption, trial at home."""
+    rng = ctx.rng
+    n = len(shown)
+    start, end = shown["start"].to_numpy(), shown["end"].to_numpy()
+    child, uasc = shown["child"].to_numpy(), shown["uasc"].to_numpy()
+    birth = people.birth_month[child]
+    row = np.where(uasc, _UASC_ROW, _age_band(shown["age"].to_numpy()))
+    placed, early = shown["placed"].to_numpy(), shown["early"].to_numpy()
+
+    frailty = rng.gamma(MOVE_FRAILTY_SHAPE, 1 / MOVE_FRAILTY_SHAPE, n) * np.asarray(MOVE_AGE_FACTOR)[row]
+    stop = np.where(placed >= 0, np.minimum(placed, end), end)  # no moves once placed for adoption
+    stop = np.where(early, start, stop)  # fostering for adoption: one placement until placed
+    year1 = np.minimum(start + 365, stop)
+    o1, d1 = _poisson_days(rng, start + 1, year1, frailty * MOVE_RATE_FIRST_YEAR / 365.25)
+    o2, d2 = _poisson_days(rng, start + 365, stop, frailty * MOVE_RATE_LATER / 365.25)
+    moves = np.concatenate([o1, o2])
+    move_day = np.concatenate([d1, d2])
+
+    trial = (
+        (shown["route"].to_numpy() == _HOME)
+        & (shown["home_sub"].to_numpy() == 2)
+        & (rng.random(n) < TRIAL_AT_HOME_P)
+    )
+    trial_day = end - rng.integers(60, 200, n)
+    trial &= trial_day > start + 30
+    is_placed = (placed >= 0) & (placed < end)
+
+    period = np.concatenate([np.arange(n), moves, np.flatnonzero(is_placed), np.flatnonzero(trial)])
+    day = np.concatenate([start, move_day, placed[is_placed], trial_day[trial]])
+    kind = np.concatenate(
+        [np.zeros(n), np.ones(moves.size), np.full(is_placed.sum(), 2), np.full(trial.sum(), 3)]
+    )
+    frame = pd.DataFrame({"period": period, "day": day, "kind": kind.astype(np.int8)})
+    # One placement a day: a planned move wins over a random one on the same day.
+    frame = frame.sort_values(["period", "day", "kind"], kind="stable").drop_duplicates(
+        ["period", "day"], keep="last"
+    )
+    frame = frame.reset_index(drop=True)
+
+    p, k = frame["period"].to_numpy(), frame["kind"].to_numpy()
+    at_row = np.where(uasc[p], _UASC_ROW, _age_band(_age_at(birth[p], frame["day"].to_numpy())))
+    group = _draw_rows(rng, np.asarray(PLACEMENT_GROUP_P)[at_row])
+    group = np.where(k == 3, 3, group)
+    code = np.empty(len(frame), dtype=object)
+    for g, spec in enumerate(PLACEMENT_CODES):
+        rows = np.flatnonzero(group == g)
+        code[rows] = _codes(rng, spec, rows.size)
+    code = np.where((group == 4) & (at_row == 0), BABY_OTHER_PLACEMENT, code)
+    code = np.where(early[p] & (k == 0), "U5", code)
+    adoption = _codes(rng, ADOPTION_PLACEMENTS, len(frame))
+    code = np.where(k == 2, np.where(early[p], "A5", adoption), code)
+    median_km = np.where(k == 2, ADOPTION_KM, np.asarray(PLACEMENT_KM)[group])
+    km = np.round(np.minimum(median_km * rng.lognormal(0.0, 1.0, len(frame)), 400.0), 1)
+    frame["code"] = code
+    frame["reason"] = np.where(k == 1, _codes(rng, PLACE_CHANGE_REASONS, len(frame)), "CARPL")
+    frame["km"] = np.where(uasc[p], np.nan, km)  # no home address to measure from
+    return frame
+
+
+def _in_effect(frame: pd.DataFrame, period: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Row of `frame` (sorted by period, day; one row on each period's start day) in effect on `day`."""
+    key = frame["period"].to_numpy() * (1 << 20) + frame["day"].to_numpy()
+    return np.searchsorted(key, period * (1 << 20) + day, side="right") - 1
+
+
+def _period_events(
+    ctx: _Context, buf: _EventBuffer, shown: pd.DataFrame, statuses: pd.DataFrame, placements: pd.DataFrame
+) -> None:
+    """Period start and end, legal status and placement changes, UASC start and end."""
+    idx = np.arange(len(shown))
+    child, pid, ref = shown["child"].to_numpy(), shown["period_id"].to_numpy(), shown["referral"].to_numpy()
+    first, end = shown["shown"].to_numpy(), shown["end"].to_numpy()
+    status = statuses.iloc[_in_effect(statuses, idx, first)]
+    place = placements.iloc[_in_effect(placements, idx, first)]
+    buf.add(
+        "cla_period_started",
+        child,
+        first * DAY,
+        episode=pid,
+        referral=ref,
+        code=status["code"].to_numpy(),
+        code2=place["code"].to_numpy(),
+        value=place["km"].to_numpy(),
+    )
+    later = statuses[statuses["day"].to_numpy() > first[statuses["period"].to_numpy()]]
+    p = later["period"].to_numpy()
+    buf.add(
+        "cla_legal_status_changed",
+        child[p],
+        later["day"] * DAY,
+        episode=pid[p],
+        referral=ref[p],
+        code=later["code"],
+    )
+    later = placements[placements["day"].to_numpy() > first[placements["period"].to_numpy()]]
+    p = later["period"].to_numpy()
+    buf.add(
+        "cla_placement_changed",
+        child[p],
+        later["day"] * DAY,
+        episode=pid[p],
+        referral=ref[p],
+        code=later["code"],
+        code2=later["reason"],
+        value=later["km"].to_numpy(),
+    )
+    buf.add("cla_period_ended", child, end * DAY, episode=pid, referral=ref, code=shown["rec"])
+
+    uasc = shown["uasc"].to_numpy()
+    buf.add("uasc_started", child[uasc], first[uasc] * DAY)
+    # Once per child: at 18, or when an age assessment found them to be an adult.
+    last = uasc & ~shown.duplicated("chain", keep="last").to_numpy()
+    stop = np.where(shown["rec"].to_numpy() == "E15", end, shown["adult"].to_numpy())
+    buf.add("uasc_ended", child[last], stop[last] * DAY)
+
+
+def _adoption_events(ctx: _Context, buf: _EventBuffer, shown: pd.DataFrame) -> None:
+    rng = ctx.rng
+    rows = np.flatnonzero(shown["adoption_id"].notna().to_numpy())
+    child, aid = shown["child"].to_numpy()[rows], shown["adoption_id"].to_numpy()[rows]
+    first, end = shown["shown"].to_numpy()[rows], shown["end"].to_numpy()[rows]
+    for event_type, col in (
+        ("adoption_decision", "decision"),
+        ("placement_order", "po"),
+        ("adoption_match", "match"),
+        ("adoption_placed", "placed"),
+        ("adoption_plan_ceased", "ceased"),
+        ("adoption_order", "order"),
+    ):
+        day = shown[col].to_numpy()[rows]
+        ok = (day >= first) & (day <= end)
+        code = None
+        if event_type == "adoption_plan_ceased":
+            code = _choice(rng, ("RD1", "RD2", "RD3", "RD4"), (0.15, 0.45, 0.3, 0.1), int(ok.sum()))
+        buf.add(event_type, child[ok], day[ok] * DAY, episode=aid[ok], code=code)
+
+
+def _cla_reviews_and_visits(ctx: _Context, buf: _EventBuffer, shown: pd.DataFrame) -> None:
+    """Reviews within 20 working days, then 3 months, then every 6 months; visits every 3-6 weeks."""
+    rng = ctx.rng
+    looked_after = shown["s0"].to_numpy() != "V3"
+    start = np.where(looked_after, shown["start"].to_numpy(), shown["c2_day"].to_numpy())
+    sub = shown[looked_after | (start >= 0)]
+    start = start[looked_after | (start >= 0)]
+    child, pid, ref = sub["child"].to_numpy(), sub["period_id"].to_numpy(), sub["referral"].to_numpy()
+    first, end = (
+        np.maximum(sub["shown"].to_numpy(), start),
+        np.minimum(sub["end"].to_numpy(), ctx.data_end + 1),
+    )
+    review1 = _add_wd(ctx, start, rng.integers(10, 21, start.size))
+    review2 = review1 + rng.integers(70, 93, start.size)
+    owner, day = _expand(
+        review2, end, np.zeros(start.size, np.int64), lambda k: rng.integers(150, 183, k), 150
+    )
+    owner = np.concatenate([np.arange(start.size), owner])
+    day = np.concatenate([review1, day])
+    keep = (day >= first[owner]) & (day < end[owner])
+    owner, day = owner[keep], day[keep]
+    buf.add("cla_review", child[owner], day * DAY, episode=pid[owner], referral=ref[owner])
+    _visits(
+        ctx,
+        buf,
+        "cla",
+        child,
+        pid,
+        ref,
+        first,
+        end,
+        first_wd=(1, 6),
+        gap_wd=CLA_VISIT_GAP_WD,
+        late_p=CLA_VISIT_LATE_P,
+        late_wd=CLA_VISIT_LATE_WD,
+    )
+
+
+def _health_events(ctx: _Context, buf: _EventBuffer, shown: pd.DataFrame, people: _People) -> None:
+    """Health assessments (6-monthly under 5, else yearly), dental checks, SDQs aged 4-16."""
+    rng = ctx.rng
+    sub = shown[shown["s0"].to_numpy() != "V3"]
+    child, start = sub["child"].to_numpy(), sub["start"].to_numpy()
+    first, end = sub["shown"].to_numpy(), np.minimum(sub["end"].to_numpy(), ctx.data_end + 1)
+    birth = people.birth_month[child]
+    n = start.size
+
+    def series(
+        rows: np.ndarray, first_at: np.ndarray, gap: tuple[int, int], missed: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        owner, day = _expand(start[rows], end[rows], first_at, lambda k: rng.integers(*gap, k), gap[0])
+        owner = rows[owner]
+        keep = (day >= first[owner]) & (rng.random(owner.size) >= missed)
+        return owner[keep], day[keep]
+
+    under5 = _age_at(birth, start) < 5
+    for rows, gap in ((np.flatnonzero(under5), (150, 183)), (np.flatnonzero(~under5), (300, 366))):
+        owner, day = series(rows, rng.integers(20, 61, rows.size), gap, HEALTH_MISSED_P)
+        buf.add("health_assessment", child[owner], day * DAY)
+    everyone = np.arange(n)
+    owner, day = series(everyone, rng.integers(30, 121, n), (300, 366), DENTAL_MISSED_P)
+    buf.add("dental_check", child[owner], day * DAY)
+    owner, day = series(everyone, rng.integers(60, 200, n), (330, 366), 0.05)
+    age = _age_at(birth[owner], day)
+    owner, day = owner[(age >= 4) & (age <= 16)], day[(age >= 4) & (age <= 16)]
+    child_mean = rng.normal(SDQ_MEAN, SDQ_CHILD_SD, n)
+    score = np.clip(np.round(child_mean[owner] + rng.normal(0.0, SDQ_SD, owner.size)), 0, 40)
+    buf.add("sdq_recorded", child[owner], day * DAY, value=score)
+
+
+def _missing_events(ctx: _Context, buf: _EventBuffer, shown: pd.DataFrame, people: _People) -> None:
+    """Missing (or away) episodes of some children, mostly teenagers: hours to days, mostly evenings."""
+    rng = ctx.rng
+    n = len(shown)
+    row = np.where(shown["uasc"].to_numpy(), _UASC_ROW, _age_band(shown["age"].to_numpy()))
+    goes = rng.random(n) < np.asarray(MISSING_CHILD_P)[row]
+    rate = np.where(goes, rng.gamma(1.0, MISSING_EPISODES_PER_YEAR, n) / 365.25, 0.0)
+    end = np.minimum(shown["end"].to_numpy(), ctx.data_end + 1)
+    owner, day = _poisson_days(rng, shown["shown"].to_numpy(), end, rate)
+    m = owner.size
+    start_s = day * DAY + np.where(
+        rng.random(m) < 0.75, rng.integers(15 * 3600, DAY, m), rng.integers(0, DAY, m)
+    )
+    hours = np.clip(rng.lognormal(np.log(10.0), 1.2, m), 1.0, 20 * 24.0)
+    end_s = np.maximum(
+        np.minimum(start_s + (hours * 3600).astype(np.int64), shown["end"].to_numpy()[owner] * DAY), start_s
+    )
+    order = np.lexsort((owner, start_s))
+    owner, start_s, end_s = owner[order], start_s[order], end_s[order]
+    ids = _ids("M", np.arange(1, m + 1))
+    code = np.where(rng.random(m) < MISSING_AWAY_P, "away", "missing")
+    child = shown["child"].to_numpy()[owner]
+    buf.add("missing_started", child, start_s, episode=ids, code=code)
+    buf.add("missing_ended", child, end_s, episode=ids, code=code)
+
+
+def _care_leaver_events(ctx: _Context, buf: _EventBuffer, periods: pd.DataFrame, people: _People) -> None:
+    """Young people who left care aged 16+ after 13 weeks or more (also before the emitted window): a
+    contact around each birthday from 17 to 21 after they left, with their activity and accommodation."""
+    rng = ctx.rng
+    last = periods.sort_values(["child", "end"], kind="stable").drop_duplicates("child", keep="last")
+    child, start, end = (last[c].to_numpy() for c in ("child", "start", "end"))
+    birth = people.birth_month[child]
+    leaver = (
+        (_age_at(birth, end) >= 16)
+        & (end - start >= CARE_LEAVER_MIN_DAYS)
+        & ~np.isin(last["rec"].to_numpy(), ["E2", "E15"])
+        & (end <= ctx.data_end)
+    )
+    child, end, birth = child[leaver], end[leaver], birth[leaver]
+    owner = np.repeat(np.arange(child.size), 5)
+    years = np.tile(np.arange(17, 22), child.size)
+    months = _months_of(birth[owner]) + years * 12
+    birthday = (months.astype("datetime64[M]").astype("datetime64[D]") - _EPOCH).astype(np.int64)
+    day = birthday + rng.integers(-60, 61, owner.size)
+    ok = (day > end[owner]) & (day >= ctx.emit_start) & (day <= ctx.data_end)
+    owner, day, years = owner[ok], day[ok], years[ok]
+    m = owner.size
+    p = np.where((years >= 19)[:, None], CARE_LEAVER_ACTIVITY_P["19-21"], CARE_LEAVER_ACTIVITY_P["17-18"])
+    status = _draw_rows(rng, p)
+    activity = np.select(
+        [status == 0, status == 1], [_codes(rng, EET_ACTIVITIES, m), _codes(rng, NEET_ACTIVITIES, m)], "0"
+    )
+    suitable = rng.random(m) < SUITABLE_ACCOM_P
+    accom = np.where(
+        suitable,
+        _codes(rng, SUITABLE_ACCOM, m).astype(str) + "1",
+        _codes(rng, UNSUITABLE_ACCOM, m).astype(str) + "2",
+    )
+    accom = np.where(status == 2, "0", accom)
+    buf.add("care_leaver_contact", child[owner], day * DAY, code=activity, code2=accom.astype(object))
+
+
+def _short_break_events(ctx: _Context, buf: _EventBuffer, breaks: pd.DataFrame) -> None:
+    rng = ctx.rng
+    n = len(breaks)
+    child, pid = breaks["child"].to_numpy(), breaks["period_id"].to_numpy()
+    placement = _choice(rng, ("K2", "U6"), (0.7, 0.3), n)
+    km = np.round(np.minimum(12.0 * rng.lognormal(0.0, 0.8, n), 200.0), 1)
+    buf.add(
+        "cla_period_started",
+        child,
+        breaks["start"] * DAY,
+        episode=pid,
+        code=breaks["status"],
+        code2=placement,
+        value=km,
+    )
+    buf.add("cla_period_ended", child, breaks["end"] * DAY, episode=pid, code="E4A")
 
 
 # --- stage 4: recording, ids, versions -----------------------------------------------------------------
@@ -935,7 +1889,8 @@ def _corrections(ctx: _Context, ev: pd.DataFrame, people: _People) -> tuple[pd.D
 
     The corrected (later) version holds the true values, so the latest view is always coherent. The
     wrong first version has an earlier event_at, except for end events, which must never move before
-    their start: those were first entered with another code (or re-saved unchanged).
+    their start, and changes inside a period of care, which must stay inside it: those were first
+    entered with another code or value (or re-saved unchanged).
     """
     rng = ctx.rng
     rows = _pick(ctx, ev, CORRECTION_P)
@@ -944,8 +1899,14 @@ def _corrections(ctx: _Context, ev: pd.DataFrame, people: _People) -> tuple[pd.D
     lag = rng.integers(3600, 30 * DAY, rows.size)
     latest["recorded_at"] = np.minimum(first["recorded_at"].to_numpy() + lag, ctx.extract_at)
 
-    end_types = [_TYPE_INDEX[t] for t in END_TO_START]
-    is_end = first["type"].isin(end_types).to_numpy()
+    kept = [
+        *END_TO_START,
+        "cla_legal_status_changed",
+        "cla_placement_changed",
+        "adoption_placed",
+        "uasc_started",
+    ]
+    is_end = first["type"].isin([_TYPE_INDEX[t] for t in kept]).to_numpy()
     # A few days too early, but never before the child's birth month.
     room = first["event_at"].to_numpy() - people.birth_month[first["child"].to_numpy()] * DAY
     shift = np.minimum(rng.integers(1, 11, rows.size) * DAY, room // DAY * DAY)
@@ -953,11 +1914,16 @@ def _corrections(ctx: _Context, ev: pd.DataFrame, people: _People) -> tuple[pd.D
     wrong_code = {
         "referral_closed": ("RC7", "RC8"),
         "assessment_authorised": ("nfa", "early_help", "cin", "s47"),
+        "cla_period_ended": ("E8", "E13", "E4A"),
+        "cla_placement_changed": ("U4", "U6"),
+        "care_leaver_contact": ("G5", "F2"),
     }
     for name, options in wrong_code.items():
         mask = (first["type"] == _TYPE_INDEX[name]).to_numpy()
         codes = _choice(rng, options, tuple(1.0 for _ in options), int(mask.sum()))
         first.loc[mask, "code"] = codes
+    sdq = (first["type"] == _TYPE_INDEX["sdq_recorded"]).to_numpy()
+    first.loc[sdq, "value"] = np.clip(first.loc[sdq, "value"] + rng.integers(-6, 7, int(sdq.sum())), 0, 40)
     # The original row is replaced by the wrong first version and its correction.
     return first, latest
 
@@ -984,8 +1950,11 @@ def _tombstoned_duplicates(ctx: _Context, ev: pd.DataFrame) -> pd.DataFrame:
 # --- stage 5: children --------------------------------------------------------------------------------
 
 
-def _children(ctx: _Context, people: _People, ev: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per child in the events, with ids in order of first event; `ev` gets the ids too."""
+def _children(
+    ctx: _Context, people: _People, ev: pd.DataFrame, *, disabled: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per child in the events, with ids in order of first event; `ev` gets the ids too.
+    The children in `disabled` (short breaks) are recorded as disabled."""
     rng = ctx.rng
     first = ev.groupby("child", sort=True).agg(
         first_at=("event_at", "min"), first_recorded=("recorded_at", "min")
@@ -1003,7 +1972,7 @@ def _children(ctx: _Context, people: _People, ev: pd.DataFrame) -> tuple[pd.Data
             "sex": _choice(rng, tuple(SEX_P), tuple(SEX_P.values()), n),
             "birth_month": people.birth_month[idx],
             "ethnicity": _choice(rng, tuple(ETHNICITY_P), tuple(ETHNICITY_P.values()), n),
-            "disabled": rng.random(n) < DISABLED_P,
+            "disabled": (rng.random(n) < DISABLED_P) | np.isin(idx, disabled),
             "recorded_at": first["first_recorded"].to_numpy() - earlier,
         }
     )
@@ -1052,7 +2021,7 @@ def _events_table(ctx: _Context, ev: pd.DataFrame) -> pa.Table:
         "referral_id": ev["referral_id"].to_numpy(),
         "code": ev["code"].to_numpy(),
         "code2": ev["code2"].to_numpy(),
-        "value": np.full(len(ev), np.nan),
+        "value": ev["value"].to_numpy(dtype=float),
         "is_deleted": ev["is_deleted"].to_numpy(dtype=bool),
     }
     return _table(data, EVENTS_COLUMNS)
