@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import argparse
 import calendar
-import contextlib
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -67,25 +65,11 @@ def month_ends(start: str, end: str) -> list[date]:
     return out
 
 
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    previous = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def dbt_run_as_of(scratch: Path, as_of: date) -> float:
     """`dbt run --select +fct_kpi_monthly --vars {as_of: ...}` on the scratch copy; seconds taken."""
     from dbt.cli.main import dbtRunner
 
-    from csc_warehouse.build import BuildFailed, close_dbt_connections, dbt_args
+    from csc_warehouse.build import BuildFailed, close_dbt_connections, dbt_args, temporary_environment
 
     project_dir = settings.PROJECT_ROOT.resolve()
     args = dbt_args("run", project_dir=project_dir, select=SELECT, vars={"as_of": as_of.isoformat()})
@@ -95,7 +79,7 @@ def dbt_run_as_of(scratch: Path, as_of: date) -> float:
         "CSCW_TEMP_DIR": os.environ.get("CSCW_TEMP_DIR") or str(scratch.parent / "duckdb_tmp"),
     }
     started = time.perf_counter()
-    with _environment(env):
+    with temporary_environment(env):
         try:
             outcome = dbtRunner().invoke(args)
         finally:

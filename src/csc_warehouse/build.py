@@ -59,7 +59,7 @@ class BuildResult:
 
 
 @contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
+def temporary_environment(values: dict[str, str]) -> Iterator[None]:
     """Set environment variables for one dbt invocation and restore the previous values afterwards."""
     previous = {key: os.environ.get(key) for key in values}
     os.environ.update(values)
@@ -177,7 +177,7 @@ def build(
     }
     args = dbt_args("build", project_dir=project_dir, select=select, vars=vars, full_refresh=full_refresh)
     started = time.perf_counter()
-    with _environment(env):
+    with temporary_environment(env):
         try:
             outcome = dbtRunner().invoke(args)
         finally:
