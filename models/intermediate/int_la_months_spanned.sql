@@ -2,6 +2,8 @@
     The reporting months of each LA (kpis.md "Months"): every month end from the month of the LA's
     earliest event date to the last month end on or before its latest event date. Events as in the
     latest view, and only event types of the contract (types the models do not know are ignored).
+    As known at var('as_of') (a reporting cut-off), months run to the last month end on or before the
+    cut-off, so month M has its row even when the data known then did not yet reach M's last day.
 -#}
 with
 
@@ -28,7 +30,12 @@ la_bounds as (
     select
         events.la_code,
         min(events.event_date) as first_event_date,
-        max(events.event_date) as last_event_date
+        max(events.event_date) as last_event_date,
+        {% if var('as_of') -%}
+            cast('{{ var("as_of") }}' as date)
+        {%- else -%}
+            max(events.event_date)
+        {%- endif %} as reporting_end_date
     from events
     inner join event_types
         on events.event_type = event_types.event_type
@@ -59,7 +66,7 @@ final as (
     inner join month_ends
         on
             la_bounds.first_event_date <= month_ends.period_end
-            and la_bounds.last_event_date >= month_ends.period_end
+            and la_bounds.reporting_end_date >= month_ends.period_end
 
 )
 
