@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from factories import event_row
 
 from csc_warehouse.build import build
 from csc_warehouse.contract import TABLES
@@ -36,20 +37,18 @@ def event(
     event_at = at if " " in at else f"{at} 00:00:00"
     if len(event_at) == 16:
         event_at += ":00"
-    return {
-        "event_id": f"ev{next(_event_ids):04d}",
-        "la_code": LA,
-        "child_id": child_id,
-        "event_type": event_type,
-        "event_at": event_at,
-        "recorded_at": event_at,
-        "episode_id": episode_id,
-        "referral_id": None,
-        "code": code,
-        "code2": code2,
-        "value": value,
-        "is_deleted": False,
-    }
+    return event_row(
+        f"ev{next(_event_ids):04d}",
+        event_type,
+        event_at,
+        la_code=LA,
+        child_id=child_id,
+        recorded_at=event_at,
+        episode_id=episode_id,
+        code=code,
+        code2=code2,
+        value=value,
+    )
 
 
 BIRTH_MONTHS = {

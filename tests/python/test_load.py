@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from factories import event_row
 
 from csc_warehouse import contract
 from csc_warehouse.load import LoadRefused, load
@@ -47,21 +48,7 @@ def child(child_id: str = "C1", **overrides: Any) -> dict[str, Any]:
 
 
 def event(event_id: str, event_type: str, event_at: str, **overrides: Any) -> dict[str, Any]:
-    row = {
-        "event_id": event_id,
-        "la_code": LA,
-        "child_id": "C1",
-        "event_type": event_type,
-        "event_at": event_at,
-        "recorded_at": "2025-06-01 10:00:00",
-        "episode_id": None,
-        "referral_id": None,
-        "code": None,
-        "code2": None,
-        "value": None,
-        "is_deleted": "false",
-    }
-    return row | overrides
+    return event_row(event_id, event_type, event_at, **({"is_deleted": "false"} | overrides))
 
 
 def population_row(age: int = 0, sex: str = "M", count: Any = 100, year: Any = 2025) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from factories import event_row
 from typer.testing import CliRunner
 
 from csc_warehouse import cli, contract, settings
@@ -27,22 +28,7 @@ NOW = datetime(2026, 11, 23, 12, 0)
 
 
 def event(event_id: str, event_type: str, event_at: str, **overrides: Any) -> dict[str, Any]:
-    row = {
-        "event_id": event_id,
-        "la_code": LA,
-        "child_id": "C1",
-        "event_type": event_type,
-        "event_at": event_at,
-        "recorded_at": "2025-06-01 10:00:00",
-        "episode_id": None,
-        "referral_id": None,
-        "code": None,
-        "code2": None,
-        "value": None,
-        "is_deleted": False,
-        "load_id": 1,
-    }
-    return row | overrides
+    return event_row(event_id, event_type, event_at, **({"load_id": 1} | overrides))
 
 
 def good_events() -> list[dict[str, Any]]:
