@@ -32,7 +32,7 @@ help:
 	@echo "make prefect-server / prefect-pool / deploy / worker   serve the monthly schedule (README: Operations)"
 	@echo "make lint       ruff and sqlfluff only"
 	@echo "make format     ruff format and ruff --fix"
-	@echo "make bench      time load and dbt build on 5 years of the default authority"
+	@echo "make bench      time load and dbt build on 5 years of the default authority, and the england generator"
 	@echo "make clean      remove data/, target/, logs/, .prefect/ and caches (keeps .venv)"
 	@echo "make distclean  clean, and remove .venv"
 
@@ -108,6 +108,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/generate_bench.py --profile england --years 1
 
 clean:
 	rm -rf $(DATA) target logs .prefect .pytest_cache .ruff_cache gx/uncommitted

@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             "refresh_total": round(total_s, 2),
         },
         "events_per_second": {
+            "generate": rate(events, generate_s),
             "load": rate(events, load_s),
             "build": rate(events, build_s),
             "refresh_total": rate(events, total_s),
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     m = results["machine"]
     print()
     print(f"{events:,} events, {summary.children:,} children, {args.years} years", end=" ")
-    print(f"(generated in {generate_s:.1f} s)")
+    print(f"(generated in {generate_s:.1f} s, {rate(events, generate_s):,.0f} events/s)")
     print(f"{'step':<10}{'seconds':>10}{'events/s':>14}")
     for step, seconds in (("load", load_s), ("build", build_s), ("publish", publish_s), ("total", total_s)):
         print(f"{step:<10}{seconds:>10.1f}{rate(events, seconds):>14,.0f}")

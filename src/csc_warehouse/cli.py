@@ -128,6 +128,20 @@ def flow_module(name: str = "monthly_refresh") -> ModuleType:
     return module
 
 
+ProfileOption = Annotated[
+    str,
+    typer.Option(
+        "--profile",
+        "-p",
+        help="Profile: large-county, mid-county, small-unitary, england (profiles/), or a YAML file.",
+    ),
+]
+ScaleOption = Annotated[
+    float,
+    typer.Option(min=0.0001, help="Multiply every authority's children by this (same rates, smaller data)."),
+]
+
+
 @app.command()
 def generate(
     out: Annotated[
@@ -139,33 +153,118 @@ def generate(
             show_default=_shown(settings.DEFAULT_INPUT_DIR),
         ),
     ] = settings.DEFAULT_INPUT_DIR,
+    profile: ProfileOption = "large-county",
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 42,
     years: Annotated[int, typer.Option(min=1, help="Years of case history to generate.")] = 5,
     start: Annotated[
         str | None, typer.Option(help="First day of the history, YYYY-MM-DD (default: set by the generator).")
     ] = None,
     file_format: Annotated[FileFormat, typer.Option("--format", help="Output file format.")] = FileFormat.csv,
-    la_code: Annotated[str, typer.Option("--la-code", help="ONS code of the local authority.")] = "E10000015",
-    population: Annotated[int, typer.Option(min=1, help="Children aged 0-17 in the authority.")] = 267_000,
+    la_code: Annotated[
+        str | None, typer.Option("--la-code", help="Code of the authority (one-authority profiles only).")
+    ] = None,
+    population: Annotated[
+        int | None, typer.Option(min=100, help="Children aged 0-17 (one-authority profiles only).")
+    ] = None,
+    scale: ScaleOption = 1.0,
+    faults: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.5,
+            help="Also write this share of bad rows of every kind the loader quarantines "
+            "(*_faults.csv, labelled in fault_labels.csv).",
+        ),
+    ] = 0.0,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Processes generating authorities (default: 2 when several).")
+    ] = None,
 ) -> None:
-    """Write a deterministic synthetic authority in the canonical case-event format."""
+    """Write deterministic synthetic authorities in the canonical case-event format."""
     from csc_warehouse.generate import generate as run_generate
+    from csc_warehouse.profile import ProfileError
 
-    summary = run_generate(
-        out,
-        seed=seed,
-        years=years,
-        start=_parse_date(start),
-        file_format=file_format.value,
-        la_code=la_code,
-        population=population,
-        progress=sys.stderr.isatty(),
-    )
+    try:
+        summary = run_generate(
+            out,
+            profile=profile,
+            seed=seed,
+            years=years,
+            start=_parse_date(start),
+            file_format=file_format.value,
+            la_code=la_code,
+            population=population,
+            scale=scale,
+            faults=faults,
+            workers=workers,
+            progress=sys.stderr.isatty(),
+        )
+    except (ProfileError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    authorities = "1 authority" if summary.authorities == 1 else f"{summary.authorities:,} authorities"
     console.print(
-        f"Generated [bold]{summary.children:,}[/bold] children, [bold]{summary.events:,}[/bold] events and "
-        f"{summary.population_rows:,} population rows ({summary.first_event_date} to "
-        f"{summary.last_event_date}) in {summary.out_dir}"
+        f"Generated {summary.profile} ({authorities}): [bold]{summary.children:,}[/bold] children, "
+        f"[bold]{summary.events:,}[/bold] events and {summary.population_rows:,} population rows "
+        f"({summary.first_event_date} to {summary.last_event_date}) in {summary.out_dir}, "
+        f"{summary.seconds:.1f} s ({summary.events_per_second:,.0f} events/s)"
     )
+    if summary.fault_rows:
+        console.print(
+            f"Also wrote {summary.fault_rows:,} bad rows to *_faults.csv, each labelled in fault_labels.csv"
+        )
+
+
+@app.command()
+def calibrate(
+    profile: ProfileOption = "large-county",
+    years: Annotated[int, typer.Option(min=3, help="Years to generate (3+: stability needs 2.5 years).")] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    scale: ScaleOption = 1.0,
+    keep: Annotated[
+        Path | None, typer.Option(help="Keep the generated files and warehouse in this folder.")
+    ] = None,
+) -> None:
+    """Generate a profile, build it, and print each headline KPI beside its target with the gap.
+
+    Exits with code 1 when any KPI is outside its tolerance.
+    """
+    from csc_warehouse.calibrate import calibrate as run_calibrate
+    from csc_warehouse.profile import ProfileError
+
+    try:
+        result = run_calibrate(profile, years=years, seed=seed, scale=scale, work_dir=keep,
+                               progress=sys.stderr.isatty())  # fmt: skip
+    except (ProfileError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(calibration_table(result))
+    timing = ", ".join(f"{step} {sec:.1f} s" for step, sec in result.seconds.items())
+    console.print(
+        f"{result.generated.authorities:,} authorities, {result.profile.population:,} children, "
+        f"{result.generated.events:,} events; {timing}"
+    )
+    outside = [r.target.label for r in result.readings if not r.within]
+    if outside:
+        errors.print(f"[bold red]Outside tolerance:[/bold red] {', '.join(outside)}")
+        raise typer.Exit(code=1)
+    console.print(f"All {len(result.readings)} headline KPIs within tolerance.")
+
+
+def calibration_table(result: Any) -> Table:
+    """Each target: the KPI, what the data gave, the target and tolerance, the gap, and the source."""
+    table = Table(
+        title=f"{result.profile.name}: months {result.period_from} to {result.period_to}",
+        title_justify="left",
+    )
+    for heading in ("KPI", "Got", "Target", "Gap", ""):
+        table.add_column(heading, justify="left" if heading == "KPI" else "right")
+    table.add_column("Source", overflow="fold", max_width=60)
+    for r in result.readings:
+        got = "-" if r.value is None else f"{r.value:,.1f}"
+        gap = "-" if r.gap is None else f"{r.gap:+,.1f}"
+        mark = "[green]ok[/green]" if r.within else "[red]OUT[/red]"
+        target = f"{r.target.target:,.1f} ± {r.target.tolerance:g}"
+        table.add_row(r.target.label, got, target, gap, mark, r.target.source)
+    return table
 
 
 @app.command()

@@ -34,12 +34,16 @@ never over events. Dates are held as int64 days since 1970-01-01 and timestamps 
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import holidays
 import numpy as np
@@ -57,15 +61,18 @@ from csc_warehouse.contract import (
     POPULATION_COLUMNS,
     Column,
 )
+from csc_warehouse.profile import DEFAULT_PROFILE, Authority, GeneratorSettings, Profile, load_profile
 
 __all__ = ["GenerateSummary", "generate"]
 
 # --- calibration (large county, kpi-catalogue 2.1; national shapes from domain-anchors 5) -------------
 
+# The rates a profile can change are in `GeneratorSettings` (csc_warehouse.profile); its defaults are the
+# large county's. The constants here are the shapes every authority shares.
 BASE_POPULATION = 267_000
-REFERRALS_PER_10K = 224.0  # 5,974 referrals in 2017/18
-# Referrals a first referral brings along on average (the chain's re-referrals within the horizon):
-# measured on the simulation itself, so the first-referral rate gives REFERRALS_PER_10K in total.
+# Referrals a first referral brings along on average (the chain's re-referrals within the horizon),
+# measured on the simulation at the large county's re-referral settings. Chains are over-generated from
+# a lower estimate and thinned to the wanted referral volume, so this only has to be roughly right.
 REFERRALS_PER_CHAIN = 1.52
 CONTACT_TO_REFERRAL = 0.215  # ~28,000 contacts a year for ~6,000 referrals
 PRE_REFERRAL_CONTACT_P = 0.45  # share of referrals preceded by an earlier contact that was not referred
@@ -98,7 +105,6 @@ ASSESSMENT_OUTCOMES = ("nfa", "early_help", "cin", "s47")
 ASSESSMENT_OUTCOME_P = (0.24, 0.18, 0.28, 0.30)
 # A child who had a CP plan before is more likely to go to S47 again.
 ASSESSMENT_OUTCOME_P_AFTER_CP = (0.12, 0.08, 0.25, 0.55)
-ASSESSMENT_IN_45WD_P = 0.945
 ASSESSMENT_SEEN_P = 0.95
 ASSESSMENT_FACTORS = (
     "1B", "2B", "3A", "3B", "4A", "4B", "5B", "6B", "7A", "8B", "9A",
@@ -113,13 +119,13 @@ ASSESSMENT_FACTOR_W = (
 # 35-42 ICPCs a month look like conferences, one per family; here each child has its own icpc_held).
 ICPC_P = 0.43
 ICPC_P_AFTER_CP = 0.65
-ICPC_IN_15WD_P = 0.87
 ICPC_PLAN_P = 0.86
 ICPC_NOT_REQUIRED_RECORDED_P = 0.75  # of S47s without an ICPC
 CP_CATEGORIES = ("N", "E", "P", "S", "M")
 CP_CATEGORY_P = (0.62, 0.22, 0.08, 0.05, 0.03)
-# Gamma; with plans ending at 18 the mean is ~9 months and ~3% of plans last two years or more.
-CP_DURATION_SHAPE, CP_DURATION_MEAN_MONTHS = 2.0, 9.8
+# Gamma (mean: the cp_duration_months setting); with plans ending at 18 the mean is ~9 months and
+# ~3% of plans last two years or more.
+CP_DURATION_SHAPE = 2.0
 CP_STEP_DOWN_TO_CIN_P = 0.5
 CIN_PLAN_P = 0.40  # of assessments with outcome cin, and of S47s that end without a CP plan
 CIN_PLAN_MEAN_MONTHS = 8.0
@@ -157,6 +163,10 @@ FIRST_CONTACT_AGE_W = (1.2, 0.75, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.0, 1.0,
 # domain-anchors 5).
 CLA_ENTRIES_PER_10K = 12.9  # first entries to care a year; UASC and readmissions come on top
 UASC_ENTRIES_PER_10K = 2.6  # unaccompanied asylum-seeking children, almost all aged 16-17 at entry
+# The looked-after stocks per 10,000 those entry rates give (measured on the simulation): a profile's
+# looked_after_per_10k and uasc_per_10k scale the entry rates by their ratio to these.
+BASE_LOOKED_AFTER_PER_10K = 30.5
+BASE_UASC_PER_10K = 3.3
 UASC_AGE_P = {13: 0.02, 14: 0.04, 15: 0.09, 16: 0.45, 17: 0.40}
 # Simulated (never emitted) before the first emitted day, so that long stays reach a steady stock.
 CLA_PRE_YEARS = 18
@@ -261,13 +271,16 @@ CARE_LEAVER_ACTIVITY_P = {
     "17-18": (0.62, 0.32, 0.06),
     "19-21": (0.55, 0.385, 0.065),
 }  # EET, NEET, not in touch
+BASE_CARE_LEAVERS_EET_PCT = 57.0  # what those shares give over ages 17-21 (care_leavers_eet_pct scales them)
 SUITABLE_ACCOM_P = 0.965  # of those in touch
 SUITABLE_ACCOM = (("U", "B", "D", "Z", "E", "K", "Y", "T", "C"),
                   (0.30, 0.17, 0.14, 0.12, 0.10, 0.05, 0.05, 0.04, 0.03))  # fmt: skip
 UNSUITABLE_ACCOM = (("S", "X", "W", "V", "Y"), (0.3, 0.25, 0.2, 0.15, 0.1))
 
-CORRECTION_P = 0.01
-TOMBSTONE_P = 0.003
+# Recording lags of dated events (not contacts): same day, next day, 2-7 days, 8-42 days. A profile's
+# late_recording_factor scales the last two shares (20% in all), the first two shrink to make room.
+LAG_SHARES = (0.55, 0.25, 0.13, 0.07)
+MAX_LATE_SHARE = 0.9
 
 DAY = 86_400
 MONTH_DAYS = 30.4375
@@ -280,43 +293,192 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 
 @dataclass(frozen=True)
 class GenerateSummary:
-    """What `generate` wrote. `events` counts rows of the events file (every version)."""
+    """What `generate` wrote. `events` counts rows of the events files (every version)."""
 
     out_dir: Path
+    profile: str
+    authorities: int
     children: int
     events: int
     population_rows: int
     first_event_date: date
     last_event_date: date
+    fault_rows: int = 0
+    seconds: float = 0.0
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
 
 
 def generate(
     out_dir: Path,
     *,
+    profile: str | Path | Profile = DEFAULT_PROFILE,
     seed: int = 42,
     years: int = 5,
     start: date | None = None,
     file_format: Literal["csv", "parquet"] = "csv",
-    la_code: str = "E10000015",
-    population: int = 267_000,
+    la_code: str | None = None,
+    population: int | None = None,
+    scale: float = 1.0,
+    faults: float = 0.0,
+    workers: int | None = None,
     progress: bool = False,
 ) -> GenerateSummary:
-    """Write children, events and population files for one synthetic local authority.
+    """Write children, events and population files for the authorities of a profile.
 
     The reported window is `years` years from `start` (default: ending 2018-03-31); events start one
-    burn-in year earlier. The same arguments always give byte-identical files.
+    burn-in year earlier. `la_code` and `population` override those of a one-authority profile; `scale`
+    multiplies every authority's children (a miniature with the same rates). Authorities are generated
+    one at a time (by `workers` processes) and streamed to one file per table, so memory stays bounded
+    by the largest authority. `faults` > 0 also writes that share of bad rows (see `faults.py`). The
+    same arguments always give byte-identical files.
     """
+    started = time.perf_counter()
+    chosen = _chosen_profile(profile, la_code, population, scale)
     if years < 1:
         raise ValueError("years must be at least 1")
-    if population < 100:
-        raise ValueError("population must be at least 100 children (fewer give almost no events)")
     if file_format not in ("csv", "parquet"):
         raise ValueError(f"file_format must be 'csv' or 'parquet', not {file_format!r}")
-    ctx = _make_context(seed, years, start, la_code, population)
+    if not 0 <= faults <= 0.5:
+        raise ValueError(f"faults is a share of the events, between 0 and 0.5, not {faults}")
+    _window(years, start)  # fails early on an impossible window
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*_faults.csv"):
+        stale.unlink()  # a previous run's bad rows must not ride along with this run's data
 
-    with _stages(progress) as stage:
+    jobs = [(a, i, seed, years, start) for i, a in enumerate(chosen.authorities)]
+    n_workers = workers or (min(2, os.cpu_count() or 1) if len(jobs) > 1 else 1)
+    totals = {"children": 0, "events": 0, "population": 0}
+    first_day, last_day = None, None
+    sample: _AuthorityFiles | None = None
+    with _sinks(out_dir, file_format) as sinks, _authority_progress(progress, chosen, len(jobs) > 1) as tick:
+        for result in _run_jobs(jobs, n_workers, stage_bars=progress and len(jobs) == 1):
+            for name, table in (("children", result.children), ("events", result.events),
+                                ("population", result.population)):  # fmt: skip
+                sinks[name].write_table(table)
+                totals[name] += table.num_rows
+            first_day = min(first_day or result.first_event_date, result.first_event_date)
+            last_day = max(last_day or result.last_event_date, result.last_event_date)
+            sample = sample or result
+            tick(result)
+
+    fault_rows = 0
+    if faults > 0 and sample is not None:
+        from csc_warehouse.faults import write_faults
+
+        fault_rows = write_faults(out_dir, sample.children, sample.events, share=faults, seed=seed)
+    assert first_day is not None and last_day is not None
+    return GenerateSummary(
+        out_dir=out_dir,
+        profile=chosen.name,
+        authorities=len(jobs),
+        children=totals["children"],
+        events=totals["events"],
+        population_rows=totals["population"],
+        first_event_date=first_day,
+        last_event_date=last_day,
+        fault_rows=fault_rows,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _chosen_profile(
+    profile: str | Path | Profile, la_code: str | None, population: int | None, scale: float
+) -> Profile:
+    chosen = profile if isinstance(profile, Profile) else load_profile(profile)
+    if la_code is not None or population is not None:
+        if len(chosen.authorities) != 1:
+            raise ValueError(
+                f"--la-code and --population apply to a one-authority profile; {chosen.name} has "
+                f"{len(chosen.authorities)} authorities (use --scale to shrink them all)"
+            )
+        if population is not None and population < 100:
+            raise ValueError("population must be at least 100 children (fewer give almost no events)")
+        only = chosen.authorities[0]
+        only = replace(only, la_code=la_code or only.la_code, population=population or only.population)
+        chosen = replace(chosen, authorities=(only,))
+    return chosen.scaled(scale)
+
+
+@dataclass(frozen=True)
+class _AuthorityFiles:
+    """One authority's tables, as a worker hands them back."""
+
+    la_code: str
+    children: pa.Table
+    events: pa.Table
+    population: pa.Table
+    first_event_date: date
+    last_event_date: date
+
+
+def _run_jobs(
+    jobs: list[tuple[Authority, int, int, int, date | None]], workers: int, *, stage_bars: bool
+) -> Iterator[_AuthorityFiles]:
+    """Each authority's tables, in profile order. Several workers each take whole authorities."""
+    if workers <= 1:
+        for job in jobs:
+            yield _generate_authority(*job, stage_bars=stage_bars)
+        return
+    # spawn, not fork: the parent may hold DuckDB or Arrow threads that a fork would copy half-way.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(_generate_authority, *zip(*jobs, strict=True))
+
+
+@contextmanager
+def _sinks(out_dir: Path, file_format: str) -> Iterator[dict[str, Any]]:
+    """One streaming writer per table: each authority's rows are appended as they come."""
+    schemas = {"children": CHILDREN_COLUMNS, "events": EVENTS_COLUMNS, "population": POPULATION_COLUMNS}
+    writers: dict[str, Any] = {}
+    try:
+        for name, columns in schemas.items():
+            path = out_dir / f"{name}.{file_format}"
+            for other in out_dir.glob(f"{name}.*"):
+                if other.suffix in (".csv", ".parquet") and other != path:
+                    other.unlink()  # the loader would read both formats of a table
+            if file_format == "csv":
+                writers[name] = pa_csv.CSVWriter(path, _schema(columns))
+            else:
+                writers[name] = pq.ParquetWriter(path, _schema(columns), compression="zstd")
+        yield writers
+    finally:
+        for writer in writers.values():
+            writer.close()
+
+
+@contextmanager
+def _authority_progress(
+    show: bool, profile: Profile, many: bool
+) -> Iterator[Callable[[_AuthorityFiles], None]]:
+    """A bar over the authorities (children generated so far, events written) when there are many."""
+    if not (show and many):
+        yield lambda result: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, TextColumn("{task.fields[events]:,} events")) as bar:
+        task = bar.add_task(f"{profile.name}: authorities", total=len(profile.authorities), events=0)
+        written = 0
+
+        def tick(result: _AuthorityFiles) -> None:
+            nonlocal written
+            written += result.events.num_rows
+            bar.update(task, advance=1, events=written)
+
+        yield tick
+
+
+def _generate_authority(
+    authority: Authority, index: int, seed: int, years: int, start: date | None, *, stage_bars: bool = False
+) -> _AuthorityFiles:
+    """Simulate one authority. Its random stream depends on the seed and its place in the profile only."""
+    ctx = _make_context(np.random.SeedSequence((seed, index)), years, start, authority)
+    with _stages(stage_bars) as stage:
         with stage("population"):
             pop = _population(ctx)
         with stage("referral journeys"):
@@ -329,23 +491,22 @@ def generate(
             raw = _concat_events([_referral_events(ctx, journeys), contacts, cla])
             events = _finalise_events(ctx, raw, people)
             if events.empty:
-                raise ValueError(f"a population of {population} gave no events: use a larger one")
+                raise ValueError(
+                    f"{authority.la_code}: a population of {authority.population} gave no events: "
+                    "use a larger one"
+                )
         with stage("children"):
             children, events = _children(ctx, people, events, disabled=short_break_children)
-        with stage("write"):
-            _write(out_dir, "children", _children_table(ctx, children), file_format)
-            _write(out_dir, "events", _events_table(ctx, events), file_format)
-            _write(out_dir, "population", _population_table(ctx, pop), file_format)
-
-    event_days = events["event_at"] // DAY
-    return GenerateSummary(
-        out_dir=out_dir,
-        children=len(children),
-        events=len(events),
-        population_rows=len(pop),
-        first_event_date=_to_date(int(event_days.min())),
-        last_event_date=_to_date(int(event_days.max())),
-    )
+        with stage("tables"):
+            event_days = events["event_at"] // DAY
+            return _AuthorityFiles(
+                la_code=authority.la_code,
+                children=_children_table(ctx, children),
+                events=_events_table(ctx, events),
+                population=_population_table(ctx, pop),
+                first_event_date=_to_date(int(event_days.min())),
+                last_event_date=_to_date(int(event_days.max())),
+            )
 
 
 # --- context and small helpers -----------------------------------------------------------------------
@@ -356,7 +517,8 @@ class _Context:
     rng: np.random.Generator
     la_code: str
     population: int
-    scale: float  # population / BASE_POPULATION: every volume scales with it
+    settings: GeneratorSettings  # the authority's rates (profile)
+    scale: float  # population / BASE_POPULATION: volumes without a rate setting scale with it
     start: int  # first reported day (days since epoch)
     emit_start: int  # first emitted day: `start` minus the burn-in
     sim_start: int  # first simulated day: `emit_start` minus the warm-up
@@ -365,7 +527,8 @@ class _Context:
     holidays: np.ndarray  # England and Wales bank holidays, datetime64[D]
 
 
-def _make_context(seed: int, years: int, start: date | None, la_code: str, population: int) -> _Context:
+def _window(years: int, start: date | None) -> tuple[date, date, date, date]:
+    """(start, end, first emitted day, first simulated day) of a run."""
     if start is None:
         start = _add_years(date(2018, 4, 1), -years)
     end = _add_years(start, years) - timedelta(days=1)
@@ -375,12 +538,20 @@ def _make_context(seed: int, years: int, start: date | None, la_code: str, popul
         raise ValueError(f"events would start on {emit_start}, before {EARLIEST_EVENT_DATE}")
     if end >= date.today():
         raise ValueError(f"events would run to {end}: the data must end before today")
+    return start, end, emit_start, sim_start
+
+
+def _make_context(
+    seed: np.random.SeedSequence | int, years: int, start: date | None, authority: Authority
+) -> _Context:
+    start, end, emit_start, sim_start = _window(years, start)
     bank_holidays = holidays.country_holidays("GB", subdiv="ENG", years=range(sim_start.year, end.year + 6))
     return _Context(
         rng=np.random.default_rng(seed),
-        la_code=la_code,
-        population=population,
-        scale=population / BASE_POPULATION,
+        la_code=authority.la_code,
+        population=authority.population,
+        settings=authority.settings,
+        scale=authority.population / BASE_POPULATION,
         start=_to_days(start),
         emit_start=_to_days(emit_start),
         sim_start=_to_days(sim_start),
@@ -544,14 +715,36 @@ def _simulate_referrals(ctx: _Context) -> tuple[pd.DataFrame, _People]:
 
     Each chain is one child: its first referral arrives at a constant rate over the simulated span, and
     after each referral closes the child may be referred again. Looping over the chain position keeps
-    the work vectorised across all children at once.
+    the work vectorised across all children at once. How many referrals a chain brings depends on the
+    re-referral settings, so chains are generated from a low estimate of that (more than needed) and
+    whole chains are then dropped at random until the emitted referrals match the wanted rate.
     """
     rng = ctx.rng
-    span_years = (ctx.data_end - ctx.sim_start + 1) / 365.25
-    per_year = REFERRALS_PER_10K * ctx.population / 10_000 / REFERRALS_PER_CHAIN
-    n_chains = rng.poisson(per_year * span_years)
-    first_day = np.sort(rng.integers(ctx.sim_start, ctx.data_end + 1, n_chains))
+    s = ctx.settings
+    emitted_years = (ctx.data_end - ctx.emit_start + 1) / 365.25
+    wanted = s.referrals_per_10k * ctx.population / 10_000 * emitted_years
+    # Chains bring ~1.52 referrals at factor 1 (REFERRALS_PER_CHAIN); 15% fewer, so there are enough.
+    per_chain = 1 + (REFERRALS_PER_CHAIN - 1) * s.re_referral_factor
+    again_p = {k: min(p * s.re_referral_factor, 0.95) for k, p in REREFERRAL_P.items()}
+    again_p["cp"] = min(again_p["cp"] * s.cp_repeat_factor, 0.95)
     people = _People(birth_month=np.empty(0, dtype=np.int64))
+    span_years = (ctx.data_end - ctx.sim_start + 1) / 365.25
+    n_chains = rng.poisson(wanted / emitted_years / (0.85 * per_chain) * span_years)
+    journeys = _referral_chains(ctx, people, n_chains, again_p)
+    got = len(journeys)
+    if got > wanted:
+        chains = journeys["child"].unique()
+        kept = chains[rng.random(chains.size) < wanted / got]
+        journeys = journeys[journeys["child"].isin(kept)].reset_index(drop=True)
+    return journeys, people
+
+
+def _referral_chains(
+    ctx: _Context, people: _People, n_chains: int, again_p: dict[str, float]
+) -> pd.DataFrame:
+    """`n_chains` children's referral chains over the simulated span; the journeys in the emitted window."""
+    rng = ctx.rng
+    first_day = np.sort(rng.integers(ctx.sim_start, ctx.data_end + 1, n_chains))
     child = people.add(_birth_months(rng, first_day))
     adult_day = _eighteenth_birthday(people.birth_month)
 
@@ -563,7 +756,7 @@ def _simulate_referrals(ctx: _Context) -> tuple[pd.DataFrame, _People]:
             break
         batch = _journey_batch(ctx, child, day, had_cp, adult_day[child])
         batches.append(batch)
-        again = rng.random(child.size) < batch["kind"].map(REREFERRAL_P).to_numpy()
+        again = rng.random(child.size) < batch["kind"].map(again_p).to_numpy()
         soon = rng.random(child.size) < batch["kind"].map(REREFERRAL_SOON_P).to_numpy()
         gap = np.where(
             soon,
@@ -579,8 +772,7 @@ def _simulate_referrals(ctx: _Context) -> tuple[pd.DataFrame, _People]:
     emitted = (journeys["contact_s"] // DAY >= ctx.emit_start) & (
         journeys["contact_s"] // DAY <= ctx.data_end
     )
-    journeys = journeys[emitted].sort_values(["contact_s", "child"], kind="stable").reset_index(drop=True)
-    return journeys, people
+    return journeys[emitted].sort_values(["contact_s", "child"], kind="stable").reset_index(drop=True)
 
 
 def _journey_batch(
@@ -591,6 +783,7 @@ def _journey_batch(
     `adult` is each child's 18th birthday: plans and the referral end by then, as children's services do.
     """
     rng = ctx.rng
+    s = ctx.settings
     n = child.size
     out: dict[str, np.ndarray] = {"child": child}
 
@@ -609,7 +802,7 @@ def _journey_batch(
     assessed = ~nfa
     ass_start = _add_wd(ctx, ref_day, rng.choice(4, n, p=[0.4, 0.3, 0.2, 0.1]))
     ass_wd = np.where(
-        rng.random(n) < ASSESSMENT_IN_45WD_P,
+        rng.random(n) < s.assessments_in_45wd_pct / 100,
         np.round(rng.triangular(2, 30, 45, n)),
         rng.integers(46, 131, n),  # the late ones run long: ~8% of those open at a month end
     ).astype(np.int64)
@@ -631,8 +824,11 @@ def _journey_batch(
     s47 = assessed & (outcome == "s47")
     sd_day = _add_wd(ctx, ass_start, rng.integers(0, 4, n))
     s47_day = _add_wd(ctx, sd_day, (rng.random(n) > 0.8).astype(np.int64))
-    icpc = s47 & (rng.random(n) < np.where(had_cp, ICPC_P_AFTER_CP, ICPC_P))
-    icpc_wd = np.where(rng.random(n) < ICPC_IN_15WD_P, rng.integers(5, 16, n), rng.integers(16, 31, n))
+    icpc_p = np.minimum(np.where(had_cp, ICPC_P_AFTER_CP * s.cp_repeat_factor, ICPC_P) * s.cp_factor, 0.95)
+    icpc = s47 & (rng.random(n) < icpc_p)
+    icpc_wd = np.where(
+        rng.random(n) < s.icpc_in_15wd_pct / 100, rng.integers(5, 16, n), rng.integers(16, 31, n)
+    )
     icpc_day = _add_wd(ctx, sd_day, icpc_wd)
     plan = icpc & (rng.random(n) < ICPC_PLAN_P)
     not_required = s47 & ~icpc & (rng.random(n) < ICPC_NOT_REQUIRED_RECORDED_P)
@@ -644,7 +840,7 @@ def _journey_batch(
     out["nr_day"] = np.where(not_required, nr_day, _NA)
 
     # CP plan from the ICPC; reviews and visits are expanded later, only for emitted plans.
-    cp_months = rng.gamma(CP_DURATION_SHAPE, CP_DURATION_MEAN_MONTHS / CP_DURATION_SHAPE, n)
+    cp_months = rng.gamma(CP_DURATION_SHAPE, s.cp_duration_months / CP_DURATION_SHAPE, n)
     cp_end = _end_by_adulthood(
         icpc_day + np.maximum((cp_months * MONTH_DAYS).astype(np.int64), 21), icpc_day, adult
     )
@@ -667,7 +863,9 @@ def _journey_batch(
     )
     has_cin = cin_start >= 0
     cin_end = _end_by_adulthood(
-        cin_start + _gamma_days(rng, 2.0, CIN_PLAN_MEAN_MONTHS * MONTH_DAYS, n, 28), cin_start, adult
+        cin_start + _gamma_days(rng, 2.0, CIN_PLAN_MEAN_MONTHS * MONTH_DAYS * s.cin_duration_factor, n, 28),
+        cin_start,
+        adult,
     )
     out["cin_start"] = cin_start
     out["cin_end"] = np.where(has_cin, cin_end, _NA)
@@ -687,7 +885,7 @@ def _journey_batch(
             ass_end + rng.integers(0, QUICK_CLOSE_MAX_DAYS + 1, n),
             cin_end + rng.integers(0, AFTER_PLAN_CLOSE_MAX_DAYS + 1, n),
             cp_end + rng.integers(0, AFTER_PLAN_CLOSE_MAX_DAYS + 1, n),
-            ass_end + _gamma_days(rng, 2.5, CIN_NO_PLAN_MEAN_DAYS, n, 14),
+            ass_end + _gamma_days(rng, 2.5, CIN_NO_PLAN_MEAN_DAYS * s.cin_duration_factor, n, 14),
         ],
         s47_done + _gamma_days(rng, 2.0, S47_NO_PLAN_MEAN_DAYS, n, 7),
     )
@@ -964,7 +1162,7 @@ def _other_contacts(ctx: _Context, journeys: pd.DataFrame, people: _People) -> t
 
     # Children known only through contacts: the rest of the contact volume.
     years = (ctx.data_end - ctx.emit_start + 1) / 365.25
-    referrals_per_year = REFERRALS_PER_10K * ctx.population / 10_000
+    referrals_per_year = ctx.settings.referrals_per_10k * ctx.population / 10_000
     wanted = referrals_per_year * (1 / CONTACT_TO_REFERRAL - 1) * years - pre_child.size
     n_children = rng.poisson(max(wanted, 0) / (1 + EXTRA_CONTACTS_PER_CONTACT_CHILD))
     first_day = np.sort(rng.integers(ctx.emit_start, ctx.data_end + 1, n_children))
@@ -1124,7 +1322,13 @@ def _cla_entrants(
     rng = ctx.rng
     w = np.asarray(CLA_ENTRY_AGE_W, dtype=float)
     w = w / w.sum()
-    per_year = CLA_ENTRIES_PER_10K * ctx.population / 10_000
+    per_year = (
+        CLA_ENTRIES_PER_10K
+        * ctx.settings.looked_after_per_10k
+        / BASE_LOOKED_AFTER_PER_10K
+        * ctx.population
+        / 10_000
+    )
 
     band_w = np.bincount(_age_band(np.arange(w.size)), weights=w)
     linked = _linked_entrants(ctx, journeys, people, per_year * band_w)
@@ -1160,7 +1364,13 @@ def _cla_entrants(
 
     # UASC, before and in the window.
     n_uasc = rng.poisson(
-        UASC_ENTRIES_PER_10K * ctx.population / 10_000 * (ctx.data_end - pre_lo + 1) / 365.25
+        UASC_ENTRIES_PER_10K
+        * ctx.settings.uasc_per_10k
+        / BASE_UASC_PER_10K
+        * ctx.population
+        / 10_000
+        * (ctx.data_end - pre_lo + 1)
+        / 365.25
     )
     u_day = rng.integers(pre_lo, ctx.data_end + 1, n_uasc)
     u_age = _choice(rng, tuple(str(a) for a in UASC_AGE_P), tuple(UASC_AGE_P.values()), n_uasc).astype(
@@ -1549,8 +1759,12 @@ def _placements(ctx: _Context, shown: pd.DataFrame, people: _People) -> pd.DataF
     stop = np.where(placed >= 0, np.minimum(placed, end), end)  # no moves once placed for adoption
     stop = np.where(early, start, stop)  # fostering for adoption: one placement until placed
     year1 = np.minimum(start + 365, stop)
-    o1, d1 = _poisson_days(rng, start + 1, year1, frailty * MOVE_RATE_FIRST_YEAR / 365.25)
-    o2, d2 = _poisson_days(rng, start + 365, stop, frailty * MOVE_RATE_LATER / 365.25)
+    o1, d1 = _poisson_days(
+        rng, start + 1, year1, frailty * MOVE_RATE_FIRST_YEAR * ctx.settings.placement_move_factor / 365.25
+    )
+    o2, d2 = _poisson_days(
+        rng, start + 365, stop, frailty * MOVE_RATE_LATER * ctx.settings.placement_move_factor / 365.25
+    )
     moves = np.concatenate([o1, o2])
     move_day = np.concatenate([d1, d2])
 
@@ -1792,6 +2006,9 @@ def _care_leaver_events(ctx: _Context, buf: _EventBuffer, periods: pd.DataFrame,
     owner, day, years = owner[ok], day[ok], years[ok]
     m = owner.size
     p = np.where((years >= 19)[:, None], CARE_LEAVER_ACTIVITY_P["19-21"], CARE_LEAVER_ACTIVITY_P["17-18"])
+    # The profile's EET level moves care leavers between EET and NEET; the not-in-touch share stays.
+    eet = np.minimum(p[:, 0] * ctx.settings.care_leavers_eet_pct / BASE_CARE_LEAVERS_EET_PCT, 1 - p[:, 2])
+    p = np.column_stack([eet, 1 - p[:, 2] - eet, p[:, 2]])
     status = _draw_rows(rng, p)
     activity = np.select(
         [status == 0, status == 1], [_codes(rng, EET_ACTIVITIES, m), _codes(rng, NEET_ACTIVITIES, m)], "0"
@@ -1866,8 +2083,14 @@ def _recorded_at(ctx: _Context, ev: pd.DataFrame) -> np.ndarray:
         [rng.integers(60, 3600, n), rng.integers(3600, 8 * 3600, n), rng.integers(DAY, 3 * DAY, n)],
         rng.integers(4 * DAY, 30 * DAY, n),
     )
+    shares = np.asarray(LAG_SHARES)
+    late = min(shares[2:].sum() * ctx.settings.late_recording_factor, MAX_LATE_SHARE)
+    shares = np.concatenate(
+        [shares[:2] * (1 - late) / shares[:2].sum(), shares[2:] * late / shares[2:].sum()]
+    )
+    cut = np.cumsum(shares)
     lag_days = np.select(
-        [u < 0.55, u < 0.80, u < 0.93],
+        [u < cut[0], u < cut[1], u < cut[2]],
         [np.zeros(n, np.int64), np.ones(n, np.int64), rng.integers(2, 8, n)],
         rng.integers(8, 43, n),
     )
@@ -1893,7 +2116,7 @@ def _corrections(ctx: _Context, ev: pd.DataFrame, people: _People) -> tuple[pd.D
     entered with another code or value (or re-saved unchanged).
     """
     rng = ctx.rng
-    rows = _pick(ctx, ev, CORRECTION_P)
+    rows = _pick(ctx, ev, ctx.settings.corrections_pct / 100)
     first = ev.iloc[rows].copy()
     latest = ev.iloc[rows].copy()
     lag = rng.integers(3600, 30 * DAY, rows.size)
@@ -1935,7 +2158,7 @@ def _tombstoned_duplicates(ctx: _Context, ev: pd.DataFrame) -> pd.DataFrame:
     showing deletions in the as-reported figures.
     """
     rng = ctx.rng
-    rows = _pick(ctx, ev, TOMBSTONE_P)
+    rows = _pick(ctx, ev, ctx.settings.deletions_pct / 100)
     dup = ev.iloc[rows].copy()
     dup["event_id"] = _ids("E", np.arange(len(ev) + 1, len(ev) + 1 + rows.size), width=7)
     dup["recorded_at"] = dup["recorded_at"] + rng.integers(5, 600, rows.size)
@@ -2041,12 +2264,3 @@ def _table(data: dict[str, np.ndarray], columns: tuple[Column, ...]) -> pa.Table
         mask = pd.isna(values) if values.dtype.kind in "fO" else None
         arrays.append(pa.array(values, type=field.type, mask=mask))
     return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _write(out_dir: Path, name: str, table: pa.Table, file_format: str) -> Path:
-    path = out_dir / f"{name}.{file_format}"
-    if file_format == "csv":
-        pa_csv.write_csv(table, path)
-    else:
-        pq.write_table(table, path, compression="zstd")
-    return path

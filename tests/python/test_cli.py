@@ -16,7 +16,7 @@ from csc_warehouse import cli
 from csc_warehouse.scorecard import format_value
 
 runner = CliRunner()
-COMMANDS = ["generate", "load", "build", "refresh", "scorecard"]
+COMMANDS = ["generate", "calibrate", "load", "build", "refresh", "scorecard"]
 
 
 @pytest.fixture
@@ -197,3 +197,49 @@ def test_scorecard_without_a_warehouse_says_what_to_do(tmp_path):
     result = runner.invoke(cli.app, ["scorecard", "--warehouse", str(tmp_path / "missing.duckdb")])
     assert result.exit_code == 1
     assert "cscw refresh" in result.output
+
+
+def test_generate_with_a_profile_and_faults(tmp_path):
+    result = runner.invoke(
+        cli.app,
+        ["generate", "--out", str(tmp_path), "-p", "small-unitary", "--years", "1", "--faults", "0.01"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Generated small-unitary (1 authority)" in result.output
+    assert "bad rows" in result.output
+    assert (tmp_path / "fault_labels.csv").is_file()
+
+
+def test_generate_unknown_profile_is_a_clear_error(tmp_path):
+    result = runner.invoke(cli.app, ["generate", "--out", str(tmp_path), "-p", "atlantis"])
+    assert result.exit_code == 1
+    assert "no profile 'atlantis'" in result.output
+
+
+def test_calibrate_prints_targets_and_exits_1_when_outside(monkeypatch):
+    from csc_warehouse import calibrate as calibration
+    from csc_warehouse.profile import Target
+
+    targets = (
+        Target("cla_rate_per_10k", 34.0, 3.0, "seed A"),
+        Target("uasc_count", 9.7, 2.5, "seed B", "cla_count"),
+    )
+    readings = (
+        calibration.Reading(targets[0], 35.5, "rate10k"),
+        calibration.Reading(targets[1], 13.0, "pct"),
+    )
+    fake = SimpleNamespace(
+        profile=SimpleNamespace(name="large-county", population=267_000),
+        generated=SimpleNamespace(authorities=1, events=1000),
+        readings=readings,
+        period_from="2017-04-30",
+        period_to="2018-03-31",
+        seconds={"generate": 1.0},
+    )
+    monkeypatch.setattr(calibration, "calibrate", lambda *a, **k: fake)
+    result = runner.invoke(cli.app, ["calibrate"], terminal_width=200)
+    assert result.exit_code == 1
+    out = " ".join(result.output.split())
+    assert "cla_rate_per_10k │ 35.5 │ 34.0 ± 3 │ +1.5 │ ok" in out
+    assert "uasc_count / cla_count │ 13.0 │ 9.7 ± 2.5 │ +3.3 │ OUT" in out
+    assert "Outside tolerance: uasc_count / cla_count" in out

@@ -1,0 +1,88 @@
+"""Every headline KPI of every profile lands within its stated tolerance of the published figure.
+
+Each profile is generated for five years (repeat CP plans look back over the history loaded and reach a
+steady share after about five), loaded, built and read over its last 12 months, as `cscw calibrate`
+does. `england` runs as a miniature (every authority at 2% of its children): the rates are the same,
+the volumes small enough for CI. The reading rules are tested on a hand-made fct_kpi_monthly.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from csc_warehouse.calibrate import calibrate, read_targets
+from csc_warehouse.profile import Target
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("profile", "scale"),
+    [("large-county", 1.0), ("mid-county", 1.0), ("small-unitary", 1.0), ("england", 0.02)],
+)
+def test_profile_reproduces_its_targets(profile: str, scale: float) -> None:
+    result = calibrate(profile, years=5, seed=42, scale=scale)
+    report = [
+        f"{r.target.label}: got {r.value}, target {r.target.target} ± {r.target.tolerance}"
+        for r in result.readings
+        if not r.within
+    ]
+    assert not report, "\n".join(report)
+    assert len(result.readings) == len(result.profile.targets) >= 7
+
+
+def month_rows(kpi: str, unit: str, period_type: str, values: list[tuple[float, float | None]]):
+    """Rows for 14 month ends (2017-02 .. 2018-03); `values` gives the last ones' numerator, denominator."""
+    ends = [date(2017, m, 28) for m in range(2, 13)] + [date(2018, m, 28) for m in range(1, 4)]
+    padded = [(999.0, 1.0)] * (len(ends) - len(values)) + values
+    return [(kpi, unit, period_type, end, num, den) for end, (num, den) in zip(ends, padded, strict=True)]
+
+
+def test_reading_rules_by_period_type_and_unit() -> None:
+    con = duckdb.connect()
+    con.execute("create schema marts; create schema reference")
+    con.execute("create table reference.dim_kpi (kpi_id varchar, unit varchar, period_type varchar)")
+    con.execute(
+        "create table marts.fct_kpi_monthly (la_code varchar, kpi_id varchar, period_end date, "
+        "numerator double, denominator double)"
+    )
+    rows = (
+        # R12M: only the last month counts: 30 of 200 = 15%.
+        month_rows("rr", "pct", "R12M", [(10.0, 100.0), (30.0, 200.0)])
+        # PIT rate over 12 months: (11 x 20 + 32) / (12 x 10,000) x 10,000 = 21.
+        + month_rows("cp", "rate10k", "PIT", [(20.0, 10_000.0)] * 11 + [(32.0, 10_000.0)])
+        # IN-MONTH pct pooled over 12 months: (11 x 9 + 0) / (11 x 10 + 10) = 82.5%.
+        + month_rows("ass", "pct", "IN-MONTH", [(9.0, 10.0)] * 11 + [(0.0, 10.0)])
+        # Counts: PIT per month (11 x 100 + 112) / 12 = 101; the share uses the same 12 months.
+        + month_rows("cla", "count", "PIT", [(100.0, None)] * 11 + [(112.0, None)])
+        + month_rows("uasc", "count", "PIT", [(10.0, None)] * 11 + [(11.2, None)])
+    )
+    con.executemany("insert into reference.dim_kpi values (?, ?, ?)", sorted({r[:3] for r in rows}))
+    for la in ("A", "B"):  # two authorities: the reading pools them, so every sum doubles
+        con.executemany(
+            "insert into marts.fct_kpi_monthly values (?, ?, ?, ?, ?)", [(la, r[0], *r[3:]) for r in rows]
+        )
+    targets = tuple(
+        Target(kpi, 0.0, 1.0, "hand-made", per)
+        for kpi, per in (("rr", None), ("cp", None), ("ass", None), ("cla", None), ("uasc", "cla"))
+    )
+    readings, first, last = read_targets(con, targets)
+    assert (first, last) == ("2017-04-28", "2018-03-28")
+    assert [round(r.value, 6) for r in readings] == [15.0, 21.0, 82.5, 202.0, 10.0]
+    assert readings[0].gap == pytest.approx(15.0) and not readings[0].within
+
+
+def test_unknown_target_kpi_is_named() -> None:
+    con = duckdb.connect()
+    con.execute("create schema marts; create schema reference")
+    con.execute(
+        "create table reference.dim_kpi as select 'a' as kpi_id, 'count' as unit, 'PIT' as period_type"
+    )
+    con.execute(
+        "create table marts.fct_kpi_monthly as select 'A' as la_code, 'a' as kpi_id, "
+        "date '2018-03-31' as period_end, 1.0 as numerator, null::double as denominator"
+    )
+    with pytest.raises(ValueError, match="no KPI nope"):
+        read_targets(con, (Target("nope", 1, 1, "x"),))
