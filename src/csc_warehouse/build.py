@@ -145,6 +145,10 @@ def dbt_args(
     ]
     if select:
         args += ["--select", select]
+        if command in ("build", "test"):
+            # A partial build tests only what it built: a test that also reads a model left out (a
+            # relationship to another mart) would run against a table that may not exist yet.
+            args += ["--indirect-selection", "cautious"]
     if vars:
         args += ["--vars", json.dumps(vars, default=str)]
     if full_refresh:
