@@ -1,8 +1,10 @@
-"""Benchmark the monthly refresh on 5 years of the default synthetic authority.
+"""Benchmark the refresh (load + dbt build) at the sizes people run it at.
 
-Generates the input into a temporary folder, then times load, dbt build and publish separately (the
-same functions the flow's tasks call, without Prefect's start-up) and compares the refresh with the
-60 s budget. Writes bench/results/refresh_5y.json with the machine's CPUs and memory.
+`make bench` runs the everyday sizes; `make bench-national` runs England over ten years (by hand: it
+needs about an hour and 20 GB of disk). For each size the input is generated (Parquet, not timed as
+part of the refresh) into a temporary folder, then load and dbt build are timed separately (the same
+functions the flow's tasks call, without Prefect's start-up), with the peak memory of the whole process
+tree and the warehouse's size. Each size writes bench/results/refresh_<size>.json with the machine.
 """
 
 from __future__ import annotations
@@ -11,20 +13,43 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+from tree_memory import PeakTreeMemory
+
 from csc_warehouse.build import build
 from csc_warehouse.generate import generate
 from csc_warehouse.load import load
-from csc_warehouse.publish import publish
 
-BUDGET_SECONDS = 60.0
-RESULTS = Path(__file__).resolve().parent / "results" / "refresh_5y.json"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    profile: str
+    years: int
+    budget_seconds: float | None = None  # load + build
+    budget_memory_gb: float | None = None
+
+
+SIZES: dict[str, Size] = {
+    s.name: s
+    for s in (
+        Size("small-unitary-1y", "small-unitary", 1),
+        Size("large-county-10y", "large-county", 10, budget_seconds=30.0),
+        Size("region-10y", "region", 10),
+        Size("england-10y", "england", 10, budget_seconds=20 * 60.0, budget_memory_gb=16.0),
+    )
+}
+EVERYDAY = ("small-unitary-1y", "large-county-10y", "region-10y")
 
 
 def machine() -> dict:
@@ -47,82 +72,128 @@ def machine() -> dict:
         "dbt_core": version("dbt-core"),
         "dbt_duckdb": version("dbt-duckdb"),
         "threads": int(os.environ.get("CSCW_THREADS", "2")),
+        "memory_limit": os.environ.get("CSCW_MEMORY_LIMIT", "8GB"),
     }
 
 
-def timed(label: str, func, *args, **kwargs):
-    print(f"{label} ...", flush=True)
-    started = time.perf_counter()
-    result = func(*args, **kwargs)
-    return result, time.perf_counter() - started
+def rate(events: int, seconds: float) -> int:
+    return round(events / seconds) if seconds > 0 else 0
 
 
-def rate(events: int, seconds: float) -> float:
-    return round(events / seconds) if seconds > 0 else 0.0
+def run_size(size: Size, seed: int, work: Path) -> dict:
+    folder = work / size.name
+    shutil.rmtree(folder, ignore_errors=True)
+    print(f"[{size.name}] generating {size.profile}, {size.years} years ...", flush=True)
+    summary = generate(
+        folder / "input", profile=size.profile, years=size.years, seed=seed, file_format="parquet"
+    )
+    warehouse = folder / "warehouse.duckdb"
+    os.environ.setdefault("CSCW_TEMP_DIR", str(folder / "duckdb_tmp"))
+    print(f"[{size.name}] {summary.events:,} events: load, dbt build ...", flush=True)
+    with PeakTreeMemory() as peak:
+        started = time.perf_counter()
+        report = load(folder / "input", warehouse)
+        load_s = time.perf_counter() - started
+        started = time.perf_counter()
+        built = build(warehouse)
+        build_s = time.perf_counter() - started
+    total_s = load_s + build_s
+    events = summary.events
+    within = (size.budget_seconds is None or total_s <= size.budget_seconds) and (
+        size.budget_memory_gb is None or peak.gb <= size.budget_memory_gb
+    )
+    result = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "size": size.name,
+        "profile": size.profile,
+        "years": size.years,
+        "seed": seed,
+        "authorities": summary.authorities,
+        "children": summary.children,
+        "events": events,
+        "rows_loaded": report.rows_loaded,
+        "models": built.models_passed,
+        "tests": built.tests_passed,
+        "seconds": {
+            "generate": round(summary.seconds, 2),
+            "load": round(load_s, 2),
+            "build": round(build_s, 2),
+            "refresh": round(total_s, 2),
+        },
+        "events_per_second": {
+            "generate": rate(events, summary.seconds),
+            "load": rate(events, load_s),
+            "build": rate(events, build_s),
+            "refresh": rate(events, total_s),
+        },
+        "peak_tree_memory_gb": peak.gb,
+        "warehouse_mb": round(warehouse.stat().st_size / 1024**2, 1),
+        "budget": {"seconds": size.budget_seconds, "memory_gb": size.budget_memory_gb},
+        "within_budget": within,
+        "machine": machine(),
+    }
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def print_table(results: list[dict]) -> None:
+    head = f"{'size':<18}{'events':>13}{'load s':>9}{'build s':>9}{'refresh s':>11}{'events/s':>11}"
+    print()
+    print(head + f"{'peak GB':>9}{'wh MB':>9}  budget")
+    for r in results:
+        budget = r["budget"]
+        words = []
+        if budget["seconds"]:
+            words.append(f"<{budget['seconds']:.0f} s")
+        if budget["memory_gb"]:
+            words.append(f"<{budget['memory_gb']:.0f} GB")
+        verdict = ("within " if r["within_budget"] else "OVER ") + " ".join(words) if words else "-"
+        s = r["seconds"]
+        print(
+            f"{r['size']:<18}{r['events']:>13,}{s['load']:>9.1f}{s['build']:>9.1f}{s['refresh']:>11.1f}"
+            f"{r['events_per_second']['refresh']:>11,}{r['peak_tree_memory_gb']:>9.2f}{r['warehouse_mb']:>9,.0f}"
+            f"  {verdict}"
+        )
+    if len(results) > 1:
+        base = results[0]
+        for r in results[1:]:
+            ratio_events = r["events"] / base["events"]
+            ratio_time = r["seconds"]["refresh"] / base["seconds"]["refresh"]
+            print(
+                f"{r['size']} / {base['size']}: {ratio_events:.1f}x the events in {ratio_time:.1f}x the time "
+                f"({ratio_time / ratio_events:.2f} per unit of data: 1.0 is linear)"
+            )
+    m = machine()
+    print(
+        f"machine: {m['nproc']} CPUs, {m['memory_gb']} GB, DuckDB {m['duckdb']}, "
+        f"memory_limit {m['memory_limit']}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--years", type=int, default=5)
+    parser.add_argument(
+        "--sizes", default=",".join(EVERYDAY), help=f"comma-separated, of: {', '.join(SIZES)}"
+    )
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--work-dir", type=Path, default=None, help="where to generate (default: a temp folder)"
+    )
     args = parser.parse_args(argv)
+    names = [n.strip() for n in args.sizes.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SIZES]
+    if unknown:
+        parser.error(f"unknown size(s) {', '.join(unknown)}; known: {', '.join(SIZES)}")
 
-    with tempfile.TemporaryDirectory(prefix="cscw-bench-") as tmp:
-        folder = Path(tmp)
-        summary, generate_s = timed(
-            f"generating {args.years} years", generate, folder / "input", seed=args.seed, years=args.years
-        )
-        warehouse = folder / "warehouse.duckdb"
-        report, load_s = timed("load", load, folder / "input", warehouse)
-        built, build_s = timed("dbt build", build, warehouse)
-        published, publish_s = timed("publish", publish, warehouse, folder / "serving.duckdb")
-
-    events = summary.events
-    total_s = load_s + build_s + publish_s
-    results = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "years": args.years,
-        "seed": args.seed,
-        "children": summary.children,
-        "events": events,
-        "rows_in": report.rows_in,
-        "rows_loaded": report.rows_loaded,
-        "rows_quarantined": report.rows_quarantined,
-        "models": built.models_passed,
-        "tests": built.tests_passed,
-        "published_tables": len(published.tables),
-        "seconds": {
-            "generate": round(generate_s, 2),
-            "load": round(load_s, 2),
-            "build": round(build_s, 2),
-            "publish": round(publish_s, 2),
-            "refresh_total": round(total_s, 2),
-        },
-        "events_per_second": {
-            "generate": rate(events, generate_s),
-            "load": rate(events, load_s),
-            "build": rate(events, build_s),
-            "refresh_total": rate(events, total_s),
-        },
-        "budget_seconds": BUDGET_SECONDS,
-        "within_budget": total_s <= BUDGET_SECONDS,
-        "machine": machine(),
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-
-    m = results["machine"]
-    print()
-    print(f"{events:,} events, {summary.children:,} children, {args.years} years", end=" ")
-    print(f"(generated in {generate_s:.1f} s, {rate(events, generate_s):,.0f} events/s)")
-    print(f"{'step':<10}{'seconds':>10}{'events/s':>14}")
-    for step, seconds in (("load", load_s), ("build", build_s), ("publish", publish_s), ("total", total_s)):
-        print(f"{step:<10}{seconds:>10.1f}{rate(events, seconds):>14,.0f}")
-    verdict = "within" if results["within_budget"] else "OVER"
-    print(f"refresh (load + build + publish) {total_s:.1f} s: {verdict} the {BUDGET_SECONDS:.0f} s budget")
-    print(f"machine: {m['nproc']} CPUs, {m['memory_gb']} GB; results in {args.out}")
-    return 0
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="cscw-bench-", dir=args.work_dir) as tmp:
+        for name in names:
+            result = run_size(SIZES[name], args.seed, Path(tmp))
+            (RESULTS_DIR / f"refresh_{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+            results.append(result)
+    print_table(results)
+    return 0 if all(r["within_budget"] for r in results) else 1
 
 
 if __name__ == "__main__":

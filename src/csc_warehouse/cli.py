@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from csc_warehouse import settings
+from csc_warehouse.import_cli import import_app
 
 app = typer.Typer(
     name="cscw",
@@ -25,6 +26,9 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
+
+# `cscw import ssda903 ...` / `cscw import cin-census ...`: the adapters of the returns councils already make.
+app.add_typer(import_app, name="import")
 
 
 class FileFormat(StrEnum):
@@ -300,6 +304,14 @@ def build(
     dbt_vars: Annotated[
         str | None, typer.Option("--vars", help='dbt vars as YAML or JSON, e.g. \'{"as_of": "2024-03-31"}\'.')
     ] = None,
+    profile_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--profile",
+            help="Write per-model timings (timings.csv) and EXPLAIN ANALYZE of the 3 slowest models here.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Run dbt build (seeds, models, tests) on the warehouse."""
     import yaml
@@ -318,6 +330,14 @@ def build(
         f"dbt build passed in {result.seconds:.1f} s: {result.models_passed} models, "
         f"{result.seeds_passed} seeds, {result.tests_passed} tests passed ({result.tests_warned} warned)"
     )
+    if profile_dir is not None:
+        from csc_warehouse.profiling import write_profile
+
+        timings = write_profile(warehouse, profile_dir)
+        slowest = [t for t in timings if t.resource_type == "model"][:5]
+        console.print(f"Timings and plans in {profile_dir}; slowest models:")
+        for t in slowest:
+            console.print(f"  {t.seconds:7.2f} s  {t.name}")
 
 
 @app.command()
@@ -448,12 +468,22 @@ def backfill(
     start: Annotated[str, typer.Option("--from", help="First month, YYYY-MM.")],
     end: Annotated[str, typer.Option("--to", help="Last month, YYYY-MM.")],
     warehouse: WarehouseOption = settings.DEFAULT_WAREHOUSE,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Publish months already published again (the new figures supersede the old; both are kept).",
+        ),
+    ] = False,
 ) -> None:
-    """Run the backfill flow (Prefect): each month's KPIs as known at its month end.
+    """Run the backfill flow (Prefect): publish past months as they would have been first reported.
 
-    Stored in marts.fct_kpi_backfill of the warehouse; a month re-run replaces its rows. The warehouse's
-    own marts keep the latest view (the dbt runs happen in a scratch copy).
+    Each month's KPIs are computed from the event versions recorded by its reporting cut-off and stored
+    in marts.fct_kpi_published (via the append-only log raw.kpi_published). Months already published are
+    left as they were unless --replace is given; the monthly refresh publishes the recent months itself.
+    The warehouse's own marts keep the latest view (the dbt runs happen in a scratch copy).
     """
+    from csc_warehouse.as_reported import PublishMonthsFailed
     from csc_warehouse.build import BuildFailed
 
     module = flow_module("backfill")
@@ -462,12 +492,35 @@ def backfill(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     try:
-        summary = module.backfill(str(warehouse), start, end)
-    except (BuildFailed, FileNotFoundError) as exc:
+        summary = module.backfill(str(warehouse), start, end, replace)
+    except (BuildFailed, FileNotFoundError, PublishMonthsFailed) as exc:
         raise _fail(str(exc)) from None
-    for month, rows in summary["months"].items():
-        console.print(f"{month}: {rows:,} KPI rows")
-    console.print(f"Stored {summary['rows']:,} rows in {summary['table']} of {summary['warehouse']}")
+    for month in summary["published"]:
+        authorities = len(month["la_codes"])
+        console.print(
+            f"{month['period_end'][:7]}: {month['rows']:,} KPI rows as at cut-off {month['cutoff_date']} "
+            f"({authorities} authorit{'y' if authorities == 1 else 'ies'})"
+        )
+        for old in month["replaced"]:
+            console.print(
+                f"  replaced {old['la_code']}'s publication {old['publication_id']} of {old['published_at']} "
+                f"({old['reason']}, cut-off {old['cutoff_date']}): {old['changed']} of {old['rows']} "
+                "figures differ; the old rows stay in raw.kpi_published"
+            )
+    if summary["already_published"]:
+        console.print(
+            "[yellow]Already published, left as they were:[/yellow] "
+            f"{', '.join(summary['already_published'])} (--replace publishes them again)"
+        )
+    if summary["not_reached"]:
+        console.print(
+            "[yellow]Not published, the data do not reach their reporting cut-off:[/yellow] "
+            + ", ".join(summary["not_reached"])
+        )
+    console.print(
+        f"Published {summary['rows']:,} rows ({len(summary['published'])} months) to {summary['table']} "
+        f"of {summary['warehouse']}; marts.fct_kpi_published and the reports on it are rebuilt"
+    )
 
 
 @app.command()

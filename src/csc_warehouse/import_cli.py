@@ -1,0 +1,130 @@
+"""`cscw import ...`: convert the DfE's SSDA903 and CIN census returns into canonical case events.
+
+The conversion itself is in ``csc_warehouse.formats`` (docs/importing.md); this module is the command
+line: options, the summary table (rows read, converted, skipped, quarantined per file and table) and
+exit codes (0 done, 1 a file refused or the pseudonymisation key missing; nothing is written then).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from csc_warehouse.formats.anonymise import KEY_ENV, KeyMissing
+from csc_warehouse.formats.common import ImportRefused
+
+if TYPE_CHECKING:  # the conversion modules load pandas: only when a command runs
+    from csc_warehouse.formats.imports import ImportResult
+
+import_app = typer.Typer(
+    name="import",
+    help=f"Convert SSDA903 and CIN census returns into canonical files for `cscw load`. Child ids are "
+    f"pseudonymised with the key in ${KEY_ENV}.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+OutOption = Annotated[
+    Path,
+    typer.Option("--out", "-o", help="Folder for the canonical files (created if missing).", file_okay=False),
+]
+LaOption = Annotated[
+    str | None,
+    typer.Option("--la", help="The authority's code in the warehouse (e.g. E10000015 or the DfE number)."),
+]
+PopulationOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--population",
+        help="Population file (CSV or Parquet: year, age, sex, count, optionally la_code), copied as "
+        "population.csv.",
+        dir_okay=False,
+    ),
+]
+
+
+def _summary(result: ImportResult) -> None:
+    table = Table(
+        title=f"{result.source} -> canonical ({result.la_code}, years {', '.join(map(str, result.years))})"
+    )
+    for name, justify in (
+        ("file", "left"),
+        ("table", "left"),
+        ("year", "right"),
+        ("read", "right"),
+        ("converted", "right"),
+        ("skipped", "right"),
+        ("quarantined", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for f in result.files:
+        table.add_row(
+            f.file,
+            f.table,
+            str(f.year),
+            f"{f.rows_read:,}",
+            f"{f.converted:,}",
+            f"{f.skipped:,}",
+            f"[red]{f.quarantined:,}[/red]" if f.quarantined else "0",
+        )
+    console.print(table)
+    console.print(
+        f"{result.children_rows:,} children rows and {result.event_rows:,} event rows (versions) written in "
+        f"{result.seconds:.1f} s; {result.rows_quarantined:,} rows quarantined."
+    )
+    for name, path in result.outputs.items():
+        console.print(f"  {name}: {path}")
+    for warning in result.warnings:
+        console.print(f"[yellow]Note:[/yellow] {warning}")
+    console.print(f"Next: cscw load {result.outputs['events'].parent}")
+
+
+def _run(action: Callable[[], ImportResult]) -> None:
+    try:
+        result = action()
+    except (ImportRefused, KeyMissing) as exc:
+        errors.print(f"[bold red]Refused:[/bold red] {exc} Nothing was written.")
+        raise typer.Exit(code=1) from exc
+    _summary(result)
+
+
+@import_app.command("ssda903")
+def ssda903_command(
+    folder: Annotated[
+        Path,
+        typer.Argument(help="Folder of SSDA903 returns (CSV sets and/or XML), any years.", file_okay=False),
+    ],
+    out: OutOption,
+    la: LaOption = None,
+    population: PopulationOption = None,
+    year: Annotated[
+        int | None,
+        typer.Option(help="Collection year (e.g. 2018 for 2017-18) of files with no year in their path."),
+    ] = None,
+) -> None:
+    """Convert SSDA903 returns (header, episodes, UASC, reviews, missing, OC2, OC3, AD1, placed for
+    adoption, previous permanence, social worker episodes) into canonical children and events."""
+    from csc_warehouse.formats.imports import import_ssda903
+
+    _run(lambda: import_ssda903(folder, out, la_code=la, population=population, year=year))
+
+
+@import_app.command("cin-census")
+def cin_census_command(
+    files: Annotated[list[Path], typer.Argument(help="CIN census XML files, one per year.", dir_okay=False)],
+    out: OutOption,
+    la: LaOption = None,
+    population: PopulationOption = None,
+) -> None:
+    """Convert CIN census XML returns into canonical children and events."""
+    from csc_warehouse.formats.imports import import_cin_census
+
+    _run(lambda: import_cin_census(files, out, la_code=la, population=population))
