@@ -21,7 +21,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 
-.PHONY: help install run test test-bi-compat validate lint format bench bench-national clean distclean \
+.PHONY: help install run test test-bi-compat browser validate lint format bench bench-national clean distclean \
 	prefect-server prefect-pool deploy worker
 
 help:
@@ -62,6 +62,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models macros tests/dbt
 
+# The report's test looks at the page in headless Chromium: install the distribution's package if missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "Installing Chromium for the report's browser test (Debian/Ubuntu package chromium)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
 # BI tools bundle DuckDB 1.5: a separate venv holds that exact client (pinned; reused while the pin holds).
 BI_VENV := .venv-duckdb15
 BI_DUCKDB_VERSION := 1.5.6
@@ -79,7 +86,7 @@ test-bi-compat: $(STAMP) $(BI_STAMP)
 	CSCW_BI_PYTHON=$(CURDIR)/$(BI_VENV)/bin/python CSCW_BI_DUCKDB_VERSION=$(BI_DUCKDB_VERSION) \
 		$(BIN)/pytest -q -k duckdb_15_client tests/python/test_publish.py
 
-test: lint test-bi-compat
+test: lint test-bi-compat browser
 	$(BIN)/pytest
 
 validate: $(STAMP)

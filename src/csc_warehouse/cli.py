@@ -341,6 +341,46 @@ def build(
 
 
 @app.command()
+def report(
+    period: Annotated[
+        str | None,
+        typer.Option(help="A month, YYYY-MM: the report covers the quarter holding it (default: latest)."),
+    ] = None,
+    la_code: Annotated[
+        str | None, typer.Option("--la", help="One authority (default: every authority).")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the HTML files.", file_okay=False)
+    ] = settings.DATA_DIR / "reports",
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--serving",
+            help="Serving file to read (default: serving.duckdb beside the warehouse).",
+            dir_okay=False,
+        ),
+    ] = None,
+    warehouse: WarehouseOption = settings.DEFAULT_WAREHOUSE,
+    publish: Annotated[
+        bool,
+        typer.Option("--publish", help="Suppress counts of 1-4 and figures built on them, for publication."),
+    ] = False,
+) -> None:
+    """Write the quarterly performance report (self-contained HTML) from the serving file."""
+    from csc_warehouse.report import ReportError, write_reports
+
+    database = source or settings.serving_next_to(warehouse)
+    try:
+        written = write_reports(database, out, period=period, la_code=la_code, publish=publish)
+    except ReportError as exc:
+        raise _fail(str(exc)) from None
+    for path in written[:5]:
+        console.print(f"Report: {path}")
+    if len(written) > 5:
+        console.print(f"... and {len(written) - 5} more in {out}")
+
+
+@app.command()
 def refresh(
     input_dir: Annotated[
         Path,
