@@ -381,6 +381,34 @@ def report(
 
 
 @app.command()
+def export(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the files.", file_okay=False)
+    ] = settings.DATA_DIR / "exports",
+    file_format: Annotated[
+        FileFormat, typer.Option("--format", help="csv (for Excel) or parquet.")
+    ] = FileFormat.csv,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--serving", help="Serving file (default: serving.duckdb beside the warehouse).", dir_okay=False
+        ),
+    ] = None,
+    warehouse: WarehouseOption = settings.DEFAULT_WAREHOUSE,
+) -> None:
+    """Export every served mart and reference table to CSV or Parquet files (aggregate figures only)."""
+    from csc_warehouse.exports import ExportError, export_tables
+
+    try:
+        written = export_tables(
+            source or settings.serving_next_to(warehouse), out, file_format=file_format.value
+        )
+    except ExportError as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"Exported {len(written)} tables to {out}")
+
+
+@app.command()
 def refresh(
     input_dir: Annotated[
         Path,
