@@ -21,15 +21,17 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 
-.PHONY: help install run test test-bi-compat browser validate lint format bench bench-national clean distclean \
+.PHONY: help install run test test-bi-compat test-spark browser docs validate lint format bench bench-national clean distclean \
 	prefect-server prefect-pool deploy worker
 
 help:
 	@echo "make run        generate synthetic data, load, dbt build, publish, print the scorecard"
 	@echo "make test       ruff, sqlfluff, the DuckDB 1.5 client check, pytest"
 	@echo "make test-bi-compat  open a published serving file with a real DuckDB 1.5 client (.venv-duckdb15)"
+	@echo "make test-spark build fct_kpi_monthly on DuckDB and on Spark (local, .venv-spark, Java 17+) and compare"
 	@echo "make validate   Great Expectations gates on data/warehouse.duckdb (Data Docs in gx/uncommitted/)"
 	@echo "make prefect-server / prefect-pool / deploy / worker   serve the monthly schedule (README: Operations)"
+	@echo "make docs       dbt docs as one static page (data/docs/index.html)"
 	@echo "make lint       ruff and sqlfluff only"
 	@echo "make format     ruff format and ruff --fix"
 	@echo "make bench      time load and dbt build at everyday sizes (small unitary 1y, large county 10y, region 10y)"
@@ -47,20 +49,33 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet --no-deps -e .
 	touch $@
 
+# The demo starts from an empty warehouse: generated ids restart at 1 on every run, so a warehouse kept
+# from an earlier run (or an older generator) would read this run's events as new versions of its own.
 run: $(STAMP)
 	$(BIN)/cscw generate --out $(INPUT)
+	rm -f $(WAREHOUSE) $(WAREHOUSE).wal
 	$(BIN)/cscw refresh --input $(INPUT) --warehouse $(WAREHOUSE) --serving $(SERVING)
 	$(BIN)/cscw scorecard --warehouse $(WAREHOUSE)
+	$(BIN)/cscw report --warehouse $(WAREHOUSE) --out $(DATA)/reports
+	$(BIN)/cscw export --warehouse $(WAREHOUSE) --out $(DATA)/exports
+	$(MAKE) --no-print-directory docs
 	@echo
 	@echo "Input files:  $(INPUT)/"
 	@echo "Warehouse:    $(WAREHOUSE)  (raw, quarantine, staging, intermediate, marts, reference)"
 	@echo "Serving file: $(SERVING)  (marts and reference, DuckDB 1.5 format, for BI tools)"
+	@echo "Report:       $(DATA)/reports/report_*.html   Exports: $(DATA)/exports/   dbt docs: $(DATA)/docs/index.html"
 	@echo "dbt logs:     logs/dbt.log   Prefect state: .prefect/"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models macros tests/dbt
+
+# dbt docs as one static page (target/static_index.html), copied beside the data.
+docs: $(STAMP)
+	CSCW_WAREHOUSE=$(CURDIR)/$(WAREHOUSE) $(BIN)/dbt docs generate --static --profiles-dir . --log-level warn
+	mkdir -p $(DATA)/docs && cp target/static_index.html $(DATA)/docs/index.html
+	@echo "dbt docs: $(DATA)/docs/index.html"
 
 # The report's test looks at the page in headless Chromium: install the distribution's package if missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -88,6 +103,22 @@ test-bi-compat: $(STAMP) $(BI_STAMP)
 
 test: lint test-bi-compat browser
 	$(BIN)/pytest
+
+# The Spark engine (README: Running on Spark): dbt-spark and pyspark in their own venv, pinned by
+# requirements-spark.lock (pyspark is a 450 MB download the DuckDB path does not need). Needs Java 17+.
+SPARK_VENV := .venv-spark
+SPARK_STAMP := $(SPARK_VENV)/.installed
+
+$(SPARK_STAMP): requirements-spark.lock $(STAMP)
+	$(BIN)/python -m csc_warehouse.spark_engine check-java
+	test -x $(SPARK_VENV)/bin/python || $(PYTHON_SYSTEM) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --disable-pip-version-check --quiet -r requirements-spark.lock
+	touch $@
+
+# Parity of fct_kpi_monthly between DuckDB and Spark on three generated authorities (tests/spark).
+test-spark: $(STAMP) $(SPARK_STAMP)
+	$(BIN)/python -m csc_warehouse.spark_engine check-java
+	$(BIN)/pytest -q -s tests/spark
 
 validate: $(STAMP)
 	$(BIN)/cscw validate --warehouse $(WAREHOUSE)

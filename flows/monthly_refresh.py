@@ -1,4 +1,5 @@
-"""Monthly refresh: load -> validate events -> dbt build -> validate marts -> publish -> report.
+"""Monthly refresh: load -> validate events -> dbt build -> validate marts -> publish months -> publish
+-> report.
 
 `cscw refresh` runs this flow; so does `python flows/monthly_refresh.py --input DIR`. Without a Prefect
 server the run starts a temporary local one (~30 s). The schedule (07:00 on the 3rd of each month,
@@ -6,14 +7,18 @@ Europe/London) is the deployment in prefect.yaml: see "## Operations" in README.
 or `python flows/monthly_refresh.py --serve` for a quick served schedule on a running server.
 
 Each task calls the same function as the CLI command of the same name (csc_warehouse.load / validate /
-build / publish / report_files). A step that raises stops the run, so the serving file is replaced only
-after a successful build and two passed gates. A gate (Great Expectations, csc_warehouse.validate)
+build / publish / report_files). "publish months" (csc_warehouse.as_reported) stores the figures as first
+reported of every recent month whose reporting cut-off has passed and that is not published yet (at most
+`publish_months`, default $CSCW_PUBLISH_MONTHS or 6; older months: `cscw backfill`), then rebuilds the
+reports on them. A step that raises stops the run, so the serving file is replaced only after a
+successful build and two passed gates. A gate (Great Expectations, csc_warehouse.validate)
 fails on a failed "stop" check: the check is named in the run's log and in the GateFailed exception;
 "warn" checks are logged and the run goes on.
 
-Retries: none for load and dbt build (a load is one transaction, and a failed build is not transient:
-both are re-run by hand once the cause is fixed); two for the gates (only when they could not run, e.g.
-the warehouse locked by another process, never for a failed check), publish and report.
+Retries: none for load, dbt build and publish months (a load is one transaction, a month's publication
+too, and a failed build is not transient: re-run by hand once the cause is fixed); two for the gates
+(only when they could not run, e.g. the warehouse locked by another process, never for a failed check),
+publish and report.
 """
 
 from __future__ import annotations
@@ -130,13 +135,17 @@ def validate_events(warehouse: str) -> dict[str, Any]:
 
 # Never cached: the same arguments must rebuild from whatever raw.* now holds.
 @task(name="dbt build", retries=0, cache_policy=NO_CACHE)
-def build_warehouse(warehouse: str) -> dict[str, Any]:
-    """dbt build (seeds, models, tests); any failing node fails the run."""
-    from csc_warehouse.build import build
+def build_warehouse(warehouse: str, engine: str = "duckdb") -> dict[str, Any]:
+    """dbt build (seeds, models, tests); any failing node fails the run. On Spark (csc_warehouse.spark_engine)
+    raw.* goes to Spark as Parquet and the marts and reference tables come back into the warehouse."""
+    if engine == "spark":
+        from csc_warehouse.spark_engine import build_and_copy_back as build
+    else:
+        from csc_warehouse.build import build
 
     result = build(Path(warehouse))
     get_run_logger().info(
-        "dbt build: %d models, %d tests passed (%d warned) in %.1f s",
+        "dbt build on " + engine + ": %d models, %d tests passed (%d warned) in %.1f s",
         result.models_passed,
         result.tests_passed,
         result.tests_warned,
@@ -155,6 +164,22 @@ def build_warehouse(warehouse: str) -> dict[str, Any]:
 def validate_marts(warehouse: str) -> dict[str, Any]:
     """Great Expectations on marts.fct_kpi_monthly: ranges, signs, every KPI for every month."""
     return _run_gate("marts", warehouse)
+
+
+@task(name="publish months", retries=0, cache_policy=NO_CACHE)
+def publish_months(warehouse: str, recent_months: int | None = None) -> dict[str, Any]:
+    """Store each recent month as first reported (fct_kpi_published) once its cut-off has passed."""
+    from csc_warehouse import as_reported
+
+    logger = get_run_logger()
+    result = as_reported.publish_due(
+        Path(warehouse),
+        recent_months=recent_months,
+        on_month=lambda month: logger.info("published %s", month.describe()),
+    )
+    if not result.months:
+        logger.info("no month to publish: every recent month with its cut-off passed is published")
+    return result.as_dict()
 
 
 @task(name="publish", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NO_CACHE)
@@ -183,9 +208,15 @@ def write_report(serving: str, report_dir: str, notes: list[str]) -> dict[str, A
 
 @flow(name="monthly-refresh")
 def monthly_refresh(
-    input_dir: str, warehouse: str, serving: str | None = None, report_dir: str | None = None
+    input_dir: str,
+    warehouse: str,
+    serving: str | None = None,
+    report_dir: str | None = None,
+    publish_months_back: int | None = None,
+    engine: str = "duckdb",
 ) -> dict[str, Any]:
-    """Load `input_dir` into `warehouse`, validate, build with dbt, validate, publish to `serving`, report.
+    """Load `input_dir` into `warehouse`, validate, build with dbt, validate, publish the months due as
+    first reported (at most `publish_months_back` recent ones), publish to `serving`, report.
 
     Defaults: `serving.duckdb` and `reports/` beside the warehouse. Returns a summary of every step.
     """
@@ -196,8 +227,13 @@ def monthly_refresh(
     # Called in turn: a step that raises stops the run before the next one starts.
     loaded = load_files(input_dir, warehouse)
     events_gate = validate_events(warehouse)
-    built = build_warehouse(warehouse)
+    built = build_warehouse(warehouse, engine)
     marts_gate = validate_marts(warehouse)
+    if engine == "spark":
+        # csc_warehouse.as_reported reruns models on DuckDB: publish months with a DuckDB refresh or backfill.
+        months = {"months": [], "skipped": "publishing months as first reported runs on DuckDB only"}
+    else:
+        months = publish_months(warehouse, publish_months_back)
     published = publish_serving(warehouse, serving)
     notes = list(events_gate.get("warnings", [])) + list(marts_gate.get("warnings", []))
     report = write_report(published["serving"], report_dir, notes)
@@ -209,6 +245,7 @@ def monthly_refresh(
         "validate_events": events_gate,
         "build": built,
         "validate_marts": marts_gate,
+        "publish_months": months,
         "publish": published,
         "report": report,
     }
@@ -220,6 +257,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warehouse", default=str(settings.DEFAULT_WAREHOUSE))
     parser.add_argument("--serving", default=None, help="default: serving.duckdb beside the warehouse")
     parser.add_argument("--reports", default=None, help="default: reports/ beside the warehouse")
+    parser.add_argument(
+        "--publish-months",
+        type=int,
+        default=None,
+        help="publish at most this many recent months as first reported (default: $CSCW_PUBLISH_MONTHS or 6)",
+    )
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb", help="where dbt runs")
     parser.add_argument("--serve", action="store_true", help="serve on a schedule (needs a Prefect server)")
     parser.add_argument("--cron", default=CRON, help=f"for --serve (default: {CRON}, {TIMEZONE})")
     args = parser.parse_args(argv)
@@ -228,6 +272,8 @@ def main(argv: list[str] | None = None) -> None:
         "warehouse": args.warehouse,
         "serving": args.serving,
         "report_dir": args.reports,
+        "publish_months_back": args.publish_months,
+        "engine": args.engine,
     }
     if args.serve:
         from prefect.schedules import Cron

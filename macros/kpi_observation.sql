@@ -14,3 +14,16 @@
     coalesce({{ is_in_numerator }}, false) as is_in_numerator,
     cast({{ measure_value }} as double) as measure_value
 {%- endmacro %}
+
+{#-
+    A KPI value from its numerator and denominator, by unit (kpis.md "Output shape"): the same
+    arithmetic as fct_kpi_monthly, for figures re-aggregated from numerators and denominators.
+-#}
+{% macro kpi_value(unit, numerator, denominator) -%}
+    case
+        when {{ unit }} = 'count' then {{ numerator }}
+        when {{ unit }} = 'pct' then 100.0 * {{ numerator }} / nullif({{ denominator }}, 0)
+        when {{ unit }} = 'rate10k' then 10000.0 * {{ numerator }} / nullif({{ denominator }}, 0)
+        else {{ numerator }} / nullif({{ denominator }}, 0)
+    end
+{%- endmacro %}

@@ -1,6 +1,7 @@
 {#-
     Portable date arithmetic. Models call these macros only; each engine's spelling lives in its
-    dispatched implementation (default__ is ANSI / Spark-like, duckdb__ is DuckDB's).
+    dispatched implementation: default__ is Spark SQL's (dbt-spark and dbt-databricks find no spark__ or
+    databricks__ version and use it; make test-spark checks it), duckdb__ is DuckDB's.
 -#}
 
 {#- d + n calendar months, keeping the day and clamping to the target month's length (kpis.md). -#}

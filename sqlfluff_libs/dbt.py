@@ -3,3 +3,11 @@
 
 def type_string() -> str:
     return "varchar"
+
+
+def concat(fields: list[str]) -> str:
+    return "(" + " || ".join(fields) + ")"
+
+
+def right(string_text: str, length_expression: str) -> str:
+    return f"right({string_text}, {length_expression})"

@@ -4,6 +4,8 @@
     latest view, and only event types of the contract (types the models do not know are ignored).
     As known at var('as_of') (a reporting cut-off), months run to the last month end on or before the
     cut-off, so month M has its row even when the data known then did not yet reach M's last day.
+    var('reporting_months_from') (publishing one month) drops the month ends before it: every monthly
+    figure depends on its own month and the events before it, never on other months' rows.
 -#}
 with
 
@@ -47,7 +49,11 @@ month_ends as (
 
     select date_day as period_end
     from dates
-    where is_month_end
+    where
+        is_month_end
+        {% if var('reporting_months_from') -%}
+            and date_day >= cast('{{ var("reporting_months_from") }}' as date)
+        {%- endif %}
 
 ),
 

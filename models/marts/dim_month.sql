@@ -1,8 +1,40 @@
+{#-
+    Calendar months. reporting_cutoff_date is the month's reporting cut-off: its last day plus
+    var('reporting_cutoff_working_days') working days (0: the last day itself, working day or not), as
+    add_wd of kpis.md counts them. Figures "as first reported" for the month are computed from the event
+    versions recorded by the end of that day.
+-#}
+{%- set cutoff_working_days = var('reporting_cutoff_working_days') | int -%}
+
 with
 
 dates as (
 
     select * from {{ ref('int_dates_numbered') }}
+
+),
+
+working_days as (
+
+    select
+        working_day_seq,
+        date_day
+    from dates
+    where is_working_day
+
+),
+
+cutoffs as (
+
+    select
+        month_ends.date_day as month_end_date,
+        case
+            when {{ cutoff_working_days }} = 0 then month_ends.date_day else cutoff_day.date_day
+        end as reporting_cutoff_date
+    from dates as month_ends
+    left join working_days as cutoff_day
+        on month_ends.working_day_seq + {{ cutoff_working_days }} = cutoff_day.working_day_seq
+    where month_ends.is_month_end
 
 ),
 
@@ -15,6 +47,17 @@ months as (
         sum(case when is_bank_holiday then 1 else 0 end) as bank_holidays
     from dates
     group by 1
+
+),
+
+months_with_cutoffs as (
+
+    select
+        months.*,
+        cutoffs.reporting_cutoff_date
+    from months
+    left join cutoffs
+        on months.month_end_date = cutoffs.month_end_date
 
 ),
 
@@ -34,9 +77,15 @@ final as (
         ) as financial_year_start,
         cast(floor((extract(month from month_end_date) + 8) % 12 / 3) + 1 as integer) as financial_quarter,
         extract(month from month_end_date) in (3, 6, 9, 12) as is_quarter_end,
+        -- The last day of the month's quarter (financial quarters end in the same months).
+        {{ month_end(add_months(
+            'month_start_date', '2 - (cast(extract(month from month_end_date) as integer) - 1) % 3'
+        )) }} as quarter_end_date,
         working_days,
-        bank_holidays
-    from months
+        bank_holidays,
+        reporting_cutoff_date,
+        {{ cutoff_working_days }} as reporting_cutoff_working_days
+    from months_with_cutoffs
 
 )
 

@@ -36,6 +36,11 @@ class FileFormat(StrEnum):
     parquet = "parquet"
 
 
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 def _shown(path: Path) -> str:
     """A default path as --help shows it: relative to the project root when inside it."""
     try:
@@ -428,6 +433,12 @@ def refresh(
             help="File BI tools read (default: serving.duckdb beside the warehouse).", dir_okay=False
         ),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="Where dbt builds: duckdb, or spark (.venv-spark and Java 17+; README: Running on Spark)."
+        ),
+    ] = Engine.duckdb,
 ) -> None:
     """Run the monthly refresh flow (Prefect): load -> validate -> dbt build -> validate -> publish -> report.
 
@@ -436,14 +447,17 @@ def refresh(
     from csc_warehouse import load as loading
     from csc_warehouse.build import BuildFailed
     from csc_warehouse.publish import PublishFailed
+    from csc_warehouse.spark_engine import SparkUnavailable
     from csc_warehouse.validate import GateFailed, ValidationError
 
     flow = flow_module().monthly_refresh
     try:
-        summary = flow(str(input_dir), str(warehouse), str(serving) if serving else None)
+        summary = flow(str(input_dir), str(warehouse), str(serving) if serving else None, engine=engine.value)
     except loading.LoadRefused as exc:
         raise _fail(f"load refused: {exc}") from None
     except (GateFailed, ValidationError, BuildFailed, PublishFailed, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    except SparkUnavailable as exc:
         raise _fail(str(exc)) from None
 
     totals = summary["load"]

@@ -4,6 +4,10 @@ The copy is written to a new file beside the serving path in DuckDB 1.5 storage 
 bundle DuckDB 1.5, which cannot open files written in the 2.0 format), checkpointed and closed, then
 moved over the serving file with `os.replace`: readers see the old file or the new one, never a half
 written one, and a reader already open keeps reading the old copy.
+
+Child-level relations are never served: a table or view with a `child_id` column (fct_child_month) stays
+in the warehouse for analysts. Everything served is aggregate (fct_kpi_monthly, fct_kpi_published,
+rpt_scorecard, rpt_population_breakdowns, ...) or reference data.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import duckdb
 
 SERVED_SCHEMAS: tuple[str, ...] = ("marts", "reference")
+CHILD_LEVEL_COLUMN = "child_id"  # a relation with this column holds one row per child: never served
 STORAGE_COMPATIBILITY_VERSION = "v1.5.0"
 
 
@@ -62,13 +67,19 @@ def _copy(con: duckdb.DuckDBPyConnection, source: str, schemas: tuple[str, ...])
     target = con.sql("select current_database()").fetchall()[0][0]
     wanted = ", ".join(_literal(s) for s in schemas)
     db = _literal(source)
+    child_level = f"""
+        select schema_name, table_name from duckdb_columns()
+        where database_name = {db} and column_name = {_literal(CHILD_LEVEL_COLUMN)}
+    """
     relations = con.sql(
         f"""
         select schema_name, table_name, comment from duckdb_tables()
         where database_name = {db} and schema_name in ({wanted})
+            and (schema_name, table_name) not in ({child_level})
         union all
         select schema_name, view_name, comment from duckdb_views()
         where database_name = {db} and schema_name in ({wanted}) and not internal
+            and (schema_name, view_name) not in ({child_level})
         order by 1, 2
         """
     ).fetchall()
@@ -79,12 +90,17 @@ def _copy(con: duckdb.DuckDBPyConnection, source: str, schemas: tuple[str, ...])
             f"the warehouse has no table in schemas {', '.join(schemas)} (schemas present: "
             f"{', '.join(present) or 'none'}); run the dbt build first"
         )
-    column_comments = con.sql(
-        f"""
-        select schema_name, table_name, column_name, comment from duckdb_columns()
-        where database_name = {db} and schema_name in ({wanted}) and comment is not null and comment <> ''
-        """
-    ).fetchall()
+    served = {(schema, table) for schema, table, _ in relations}
+    column_comments = [
+        row
+        for row in con.sql(
+            f"""
+            select schema_name, table_name, column_name, comment from duckdb_columns()
+            where database_name = {db} and schema_name in ({wanted}) and comment is not null and comment <> ''
+            """
+        ).fetchall()
+        if (row[0], row[1]) in served
+    ]
 
     copied: dict[str, int] = {}
     for schema in sorted({schema for schema, _, _ in relations}):

@@ -1,7 +1,9 @@
 """The monthly report as files: the latest month's scorecard as CSV and Markdown under data/reports/.
 
 The rows are those `cscw scorecard` prints (scorecard.read_scorecard: every KPI of the latest month per
-authority beside the month before), read from the serving file the refresh has just published. Names
+authority beside the month before, with target, RAG, neighbour and national averages, quartile, direction
+of travel and revisions from marts.rpt_scorecard), read from the serving file the refresh has just
+published. A figure revised since it was first reported is marked "(revised; first reported x)". Names
 carry the month: `scorecard_YYYY-MM.csv` and `scorecard_YYYY-MM.md`; a re-run of the same month
 replaces them (written to a temporary file, then renamed). A full HTML report comes later.
 """
@@ -18,7 +20,13 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from csc_warehouse.scorecard import ScorecardRow, format_value, read_scorecard
+from csc_warehouse.scorecard import (
+    ScorecardRow,
+    format_benchmark,
+    format_value,
+    quartile_word,
+    read_scorecard,
+)
 
 CSV_COLUMNS: tuple[str, ...] = (
     "la_code",
@@ -36,6 +44,16 @@ CSV_COLUMNS: tuple[str, ...] = (
     "previous_denominator",
     "previous_value",
     "change",
+    "direction_of_travel",
+    "target",
+    "rag",
+    "neighbour_average",
+    "national_average",
+    "quartile",
+    "is_revised",
+    "first_reported_value",
+    "previous_is_revised",
+    "previous_first_reported_value",
 )
 
 
@@ -97,6 +115,16 @@ def csv_text(rows: Iterable[ScorecardRow]) -> str:
                 _number(r.previous_denominator),
                 _number(r.previous_value),
                 change_word(r.polarity, r.value, r.previous_value),
+                r.direction_of_travel or "",
+                _number(r.target),
+                r.rag or "",
+                _number(r.neighbour_average),
+                _number(r.national_average),
+                "" if r.quartile is None else int(r.quartile),
+                "true" if r.is_revised else "false",
+                _number(r.first_reported_value),
+                "true" if r.previous_is_revised else "false",
+                _number(r.previous_first_reported_value),
             ]
         )
     return out.getvalue()
@@ -118,18 +146,35 @@ def markdown_text(
         lines += [
             f"# Scorecard {la_code}: month ending {first.period_end:%d %B %Y}",
             "",
-            f"| Area | KPI | {first.period_end:%b %Y} | {previous} | Change |",
-            "|---|---|--:|--:|---|",
+            f"| Area | KPI | {first.period_end:%b %Y} | {previous} | Change "
+            "| Target | RAG | Neighbours | National | Quartile |",
+            "|---|---|--:|--:|---|--:|---|--:|--:|---|",
         ]
         for r in la_rows:
             current = format_value(r.unit, r.value, r.numerator, r.denominator)
+            if r.is_revised:
+                current += f" (revised; first reported {format_benchmark(r.unit, r.first_reported_value)})"
             before = (
                 format_value(r.unit, r.previous_value, r.previous_numerator, r.previous_denominator)
                 if r.previous_period_end
                 else ""
             )
+            if before and r.previous_is_revised:
+                first_reported = format_benchmark(r.unit, r.previous_first_reported_value)
+                before += f" (revised; first reported {first_reported})"
             change = change_word(r.polarity, r.value, r.previous_value)
-            lines.append(f"| {_cell(r.area)} | {_cell(r.kpi_name)} | {current} | {before} | {change} |")
+            comparisons = " | ".join(
+                [
+                    format_benchmark(r.unit, r.target),
+                    r.rag or "",
+                    format_benchmark(r.unit, r.neighbour_average),
+                    format_benchmark(r.unit, r.national_average),
+                    quartile_word(r.quartile),
+                ]
+            )
+            lines.append(
+                f"| {_cell(r.area)} | {_cell(r.kpi_name)} | {current} | {before} | {change} | {comparisons} |"
+            )
         lines.append("")
     notes = list(notes)
     if notes:

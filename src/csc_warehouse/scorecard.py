@@ -1,7 +1,9 @@
 """The monthly scorecard: the latest month's value of every KPI per authority, beside the month before.
 
-Reads `marts.fct_kpi_monthly` and `reference.dim_kpi` from the warehouse or the serving file; a KPI's
-name, area, unit and polarity come from the seed, never from code.
+Reads `marts.rpt_scorecard` (the latest month's rows, with target, RAG, neighbour and national averages,
+quartile and revisions) from the warehouse or the serving file; a file built before rpt_scorecard
+existed is read from `marts.fct_kpi_monthly` and `reference.dim_kpi` (values only). A KPI's name, area,
+unit and polarity come from the seed, never from code.
 """
 
 from __future__ import annotations
@@ -42,6 +44,37 @@ order by
     k.kpi_id
 """
 
+# The latest month of each authority from rpt_scorecard, in the same shape (and order) as _QUERY, then
+# the comparison columns.
+_SCORECARD_QUERY = """
+with latest as (
+    select la_code, max(period_end) as period_end
+    from marts.rpt_scorecard
+    where reporting_period = 'month'
+    group by 1
+)
+select
+    s.la_code, s.period_end,
+    case when s.previous_value is not null or s.previous_numerator is not null then s.previous_period_end end
+        as previous_period_end,
+    s.area, s.kpi_id, s.kpi_name, s.unit, s.polarity,
+    s.numerator, s.denominator, s.value,
+    s.previous_numerator, s.previous_denominator, s.previous_value,
+    s.target, s.rag, s.neighbour_average, s.national_average, s.quartile, s.direction_of_travel,
+    s.is_revised, s.first_reported_value, s.previous_is_revised, s.previous_first_reported_value
+from marts.rpt_scorecard as s
+inner join latest on s.la_code = latest.la_code and s.period_end = latest.period_end
+where s.reporting_period = 'month' and ($la_code is null or s.la_code = $la_code)
+order by
+    s.la_code,
+    min(s.display_order) over (partition by s.la_code, s.area),
+    s.area,
+    s.display_order,
+    s.kpi_id
+"""
+
+QUARTILE_WORDS = {1: "Top", 2: "Second", 3: "Third", 4: "Fourth"}
+
 
 @dataclass(frozen=True)
 class ScorecardRow:
@@ -59,6 +92,17 @@ class ScorecardRow:
     previous_numerator: float | None
     previous_denominator: float | None
     previous_value: float | None
+    # From rpt_scorecard (None when read from an older file without it).
+    target: float | None = None
+    rag: str | None = None
+    neighbour_average: float | None = None
+    national_average: float | None = None
+    quartile: int | None = None
+    direction_of_travel: str | None = None
+    is_revised: bool = False
+    first_reported_value: float | None = None
+    previous_is_revised: bool = False
+    previous_first_reported_value: float | None = None
 
 
 def _whole(number: float | None) -> str:
@@ -84,6 +128,22 @@ def format_value(unit: str, value: float | None, numerator: float | None, denomi
     return "-" if value is None else f"{value:,.1f}"
 
 
+def format_benchmark(unit: str, value: float | None) -> str:
+    """A target or an average in the KPI's unit, without counts: 91.0% · 260.0 · 1,234."""
+    if value is None:
+        return ""
+    unit = (unit or "").lower()
+    if unit == "pct":
+        return f"{value:.1f}%"
+    if unit == "count":
+        return _whole(value)
+    return f"{value:,.1f}"
+
+
+def quartile_word(quartile: int | None) -> str:
+    return QUARTILE_WORDS.get(int(quartile), "") if quartile is not None else ""
+
+
 def trend(polarity: str, value: float | None, previous: float | None) -> str:
     """An arrow for the change since last month, green when it moved the good way (polarity high/low)."""
     if value is None or previous is None or value == previous:
@@ -103,7 +163,12 @@ def read_scorecard(database: Path, *, la_code: str | None = None) -> list[Scorec
     if not database.is_file():
         raise FileNotFoundError(f"database not found: {database}")
     with duckdb.connect(str(database), read_only=True) as con:
-        rows = con.execute(_QUERY, {"la_code": la_code}).fetchall()
+        has_scorecard = con.execute(
+            "select count(*) from duckdb_tables() "
+            "where schema_name = 'marts' and table_name = 'rpt_scorecard'"
+        ).fetchall()[0][0]
+        query = _SCORECARD_QUERY if has_scorecard else _QUERY
+        rows = con.execute(query, {"la_code": la_code}).fetchall()
     return [ScorecardRow(*row) for row in rows]
 
 
@@ -127,23 +192,47 @@ def render(rows: list[ScorecardRow]) -> list[Table]:
         table.add_column(_month(first.period_end), justify="right")
         table.add_column(_month(first.previous_period_end), justify="right", style="dim")
         table.add_column("", justify="center")
+        comparisons = any(
+            r.target is not None or r.neighbour_average is not None or r.national_average is not None
+            for r in la_rows
+        )
+        if comparisons:
+            for heading in ("Target", "RAG", "Neighbours", "National", "Quartile"):
+                table.add_column(heading, justify="right")
         for index, (area, area_rows) in enumerate(groupby(la_rows, key=lambda r: r.area)):
             if index:
                 table.add_section()
             for position, row in enumerate(area_rows):
-                table.add_row(
-                    area if position == 0 else "",
-                    row.kpi_name,
-                    format_value(row.unit, row.value, row.numerator, row.denominator),
+                previous = (
                     format_value(
                         row.unit, row.previous_value, row.previous_numerator, row.previous_denominator
                     )
                     if row.previous_period_end
-                    else "",
-                    trend(row.polarity, row.value, row.previous_value),
+                    else ""
                 )
+                if row.previous_is_revised:
+                    previous += " (revised)"
+                cells = [
+                    area if position == 0 else "",
+                    row.kpi_name,
+                    format_value(row.unit, row.value, row.numerator, row.denominator),
+                    previous,
+                    trend(row.polarity, row.value, row.previous_value),
+                ]
+                if comparisons:
+                    cells += [
+                        format_benchmark(row.unit, row.target),
+                        _RAG_STYLE.get(row.rag or "", ""),
+                        format_benchmark(row.unit, row.neighbour_average),
+                        format_benchmark(row.unit, row.national_average),
+                        quartile_word(row.quartile),
+                    ]
+                table.add_row(*cells)
         tables.append(table)
     return tables
+
+
+_RAG_STYLE = {"green": "[green]green[/green]", "amber": "[yellow]amber[/yellow]", "red": "[red]red[/red]"}
 
 
 def print_scorecard(database: Path, *, la_code: str | None = None, console: Console | None = None) -> int:

@@ -1,7 +1,7 @@
-"""The Prefect flow runs load -> validate events -> dbt build -> validate marts -> publish -> report in
-turn, stops at the first failure (a failed "stop" gate included), and is what `cscw refresh` runs. Most
-tests replace the steps with recorders (their own tests cover them); the slow ones run the real pieces
-end to end on a tiny synthetic authority, and the backfill flow."""
+"""The Prefect flow runs load -> validate events -> dbt build -> validate marts -> publish months ->
+publish -> report in turn, stops at the first failure (a failed "stop" gate included), and is what
+`cscw refresh` runs. Most tests replace the steps with recorders (their own tests cover them); the slow
+ones run the real pieces end to end on a tiny synthetic authority, and the backfill flow."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 import csc_warehouse
+from csc_warehouse import as_reported, cli, report_files
 from csc_warehouse import build as building
-from csc_warehouse import cli, report_files
 from csc_warehouse import publish as publishing
 from csc_warehouse import validate as validating
 from csc_warehouse.publish import storage_version
@@ -89,6 +89,10 @@ def steps(monkeypatch, tmp_path):
             raise state.error
         return building.BuildResult(models_passed=12, tests_passed=40, seeds_passed=3, seconds=1.5)
 
+    def fake_publish_months(warehouse, **kwargs):
+        calls.append(("publish months", Path(warehouse)))
+        return as_reported.PublishResult(warehouse=Path(warehouse))
+
     def fake_publish(warehouse, serving, **kwargs):
         calls.append(("publish", Path(warehouse), Path(serving)))
         return publishing.PublishResult(
@@ -124,6 +128,7 @@ def steps(monkeypatch, tmp_path):
 
     monkeypatch.setattr(loading, "load", fake_load, raising=False)
     monkeypatch.setattr(building, "build", fake_build)
+    monkeypatch.setattr(as_reported, "publish_due", fake_publish_months)
     monkeypatch.setattr(publishing, "publish", fake_publish)
     monkeypatch.setattr(validating, "validate_gate", fake_gate)
     monkeypatch.setattr(report_files, "write_scorecard_report", fake_report)
@@ -134,7 +139,7 @@ def step_names(steps) -> list[str]:
     return [call[0] for call in steps.calls]
 
 
-ALL_STEPS = ["load", "validate events", "build", "validate marts", "publish", "report"]
+ALL_STEPS = ["load", "validate events", "build", "validate marts", "publish months", "publish", "report"]
 
 
 def test_flow_runs_the_steps_in_order_and_summarises(flow_module, steps, tmp_path):
@@ -148,6 +153,7 @@ def test_flow_runs_the_steps_in_order_and_summarises(flow_module, steps, tmp_pat
         ("validate events", warehouse),
         ("build", warehouse),
         ("validate marts", warehouse),
+        ("publish months", warehouse),
         ("publish", warehouse, serving),
         ("report", serving, warehouse.with_name("reports")),
     ]
@@ -156,6 +162,7 @@ def test_flow_runs_the_steps_in_order_and_summarises(flow_module, steps, tmp_pat
     assert summary["load"]["rows_quarantined"] == 4
     assert summary["build"]["models_passed"] == 12 and summary["build"]["tests_passed"] == 40
     assert summary["publish"]["tables"] == {"marts.fct_kpi_monthly": 48}
+    assert summary["publish_months"]["months"] == {}
     assert summary["serving"] == str(serving)
     assert summary["validate_events"]["ok"] and summary["validate_marts"]["ok"]
     assert summary["report"]["markdown"] == str(warehouse.with_name("reports") / "s.md")
@@ -318,8 +325,14 @@ def test_refresh_end_to_end_on_a_tiny_authority(flow_module, tmp_path, monkeypat
     with duckdb.connect(str(serving), read_only=True) as con:
         kpi_rows = con.sql("select count(*) from marts.fct_kpi_monthly").fetchall()[0][0]
         schemas = {r[0] for r in con.sql("select distinct schema_name from duckdb_tables()").fetchall()}
+        published = con.sql("select count(distinct period_end) from marts.fct_kpi_published").fetchall()[0][0]
+        child_level = con.sql(
+            "select table_name from duckdb_columns() where column_name = 'child_id'"
+        ).fetchall()
     assert kpi_rows > 0
     assert schemas == {"marts", "reference"}
+    assert published == len(summary["publish_months"]["months"]) == 6, "the last 6 months, first reported"
+    assert child_level == [], "no child-level table is served"
     assert storage_version(serving).startswith("v1.5.0")
     result = CliRunner().invoke(cli.app, ["scorecard", "--warehouse", str(serving)], env={"COLUMNS": "160"})
     assert result.exit_code == 0 and "Scorecard" in result.output
@@ -335,9 +348,10 @@ def test_refresh_end_to_end_on_a_tiny_authority(flow_module, tmp_path, monkeypat
 
 
 @pytest.mark.slow
-def test_backfill_stores_each_month_as_known_at_its_end(flow_module, tmp_path):
-    """Two months backfilled into marts.fct_kpi_backfill; a re-run replaces them; the marts keep the
-    latest view and the scratch copy is gone."""
+def test_backfill_publishes_past_months_once(flow_module, tmp_path):
+    """Two past months published as first reported; a second backfill leaves them as they were, and
+    --replace publishes one again and says what it replaced. The marts keep the latest view and the
+    scratch copy is gone."""
     generating = pytest.importorskip("csc_warehouse.generate")
     from csc_warehouse.load import load
 
@@ -349,7 +363,6 @@ def test_backfill_stores_each_month_as_known_at_its_end(flow_module, tmp_path):
         latest_before = con.sql("select count(*), max(period_end) from marts.fct_kpi_monthly").fetchall()[0]
         kpis = con.sql("select count(*) from reference.dim_kpi").fetchall()[0][0]
     backfill = cli.flow_module("backfill")
-    first = backfill.month_ends("2017-01", "2017-12")[0]
     assert [d.isoformat() for d in backfill.month_ends("2016-11", "2017-02")] == [
         "2016-11-30",
         "2016-12-31",
@@ -358,15 +371,27 @@ def test_backfill_stores_each_month_as_known_at_its_end(flow_module, tmp_path):
     ]
 
     summary = backfill.backfill(str(warehouse), "2017-01", "2017-02")
-    again = backfill.backfill(str(warehouse), "2017-02", "2017-02")  # a month re-run replaces its rows
+    again = backfill.backfill(str(warehouse), "2017-01", "2017-02")
+    replaced = CliRunner().invoke(
+        cli.app,
+        ["backfill", "--from", "2017-02", "--to", "2017-02", "--replace", "--warehouse", str(warehouse)],
+        env={"COLUMNS": "200"},
+    )
 
     assert summary["months"] == {"2017-01-31": kpis, "2017-02-28": kpis}
-    assert again["months"] == {"2017-02-28": kpis}
+    assert again["months"] == {} and again["already_published"] == ["2017-01", "2017-02"]
+    assert replaced.exit_code == 0, replaced.output
+    assert "replaced E10000015's publication 2017-02-28/" in replaced.output
+    assert f"0 of {kpis} figures differ" in replaced.output, "the same cut-off gives the same figures"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         stored = con.sql(
-            "select period_end, as_of_date, count(*) from marts.fct_kpi_backfill group by all order by 1"
+            """select period_end, cutoff_date, publication_reason, publication_count, count(*)
+            from marts.fct_kpi_published group by all order by 1"""
         ).fetchall()
         latest_after = con.sql("select count(*), max(period_end) from marts.fct_kpi_monthly").fetchall()[0]
-    assert stored == [(first, first, kpis), (date(2017, 2, 28), date(2017, 2, 28), kpis)]
+    assert stored == [
+        (date(2017, 1, 31), date(2017, 1, 31), "backfill", 1, kpis),
+        (date(2017, 2, 28), date(2017, 2, 28), "replace", 2, kpis),
+    ]
     assert latest_after == latest_before, "the warehouse's own marts keep the latest view"
-    assert not (tmp_path / ".backfill").exists()
+    assert not (tmp_path / as_reported.SCRATCH_DIR).exists()

@@ -57,6 +57,27 @@ def value_in(serving: Path) -> float:
     return float(out.stdout.strip())
 
 
+def test_child_level_tables_are_never_served(tmp_path):
+    """A marts table or view with a child_id column (one row per child) stays in the warehouse."""
+    warehouse = make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "create table marts.fct_child_month as "
+            "select 'E10000015' as la_code, 'C1' as child_id, date '2024-03-31' as period_end"
+        )
+        con.execute(
+            f'create view marts.rpt_children as select child_id from "{warehouse.stem}".marts.fct_child_month'
+        )
+
+    result = publish(warehouse, tmp_path / "serving.duckdb")
+
+    assert set(result.tables) == {"marts.fct_kpi_monthly", "marts.rpt_latest", "reference.dim_kpi"}
+    with duckdb.connect(str(tmp_path / "serving.duckdb"), read_only=True) as con:
+        assert con.sql("select count(*) from duckdb_columns() where column_name = 'child_id'").fetchall() == [
+            (0,)
+        ]
+
+
 def test_publish_copies_only_marts_and_reference(tmp_path):
     warehouse = make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510)
     serving = tmp_path / "serving.duckdb"

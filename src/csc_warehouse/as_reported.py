@@ -1,0 +1,513 @@
+"""Figures as first reported: publish each month's KPIs as they stood at its reporting cut-off.
+
+A month M is *published* by running the dbt models up to fct_kpi_monthly with `as_of` = M's reporting
+cut-off (its last day plus `reporting_cutoff_working_days` working days: `marts.dim_month`) and
+`reporting_months_from` = M, so only the event versions recorded by the end of the cut-off day count and
+only month M is computed (case-events.md "Snapshots and revisions"). The runs happen in a scratch copy
+of the warehouse (`.as_reported/` beside it, removed afterwards), so the warehouse's own models keep
+the latest view. Each month's rows are appended to the log `raw.kpi_published` in one transaction, as
+one *publication*:
+
+    publication_id, published_at, publication_reason, cutoff_date, cutoff_working_days,
+    la_code, kpi_id, period_end, numerator, denominator, value, unit, period_type
+
+The log is append-only. A month already published for an authority is never published again, unless
+`replace=True` (`cscw backfill --replace`): then a new publication is appended, supersedes the old one
+in `marts.fct_kpi_published`, and the result says which publication it replaced and how many figures
+differ. After publishing, the models downstream of the log (fct_kpi_published, rpt_kpi_revisions,
+rpt_scorecard, ...) are rebuilt in the warehouse.
+
+Which months:
+- `due(..., recent_months=K)` (the monthly refresh): of each authority's reporting months whose cut-off
+  the data have reached (cut-off <= the latest `recorded_at` date of its event versions), the K most
+  recent that are not published yet. A fresh warehouse gets its last K months; a refresh a month later
+  gets one; a refresh that missed months catches up within K.
+- `due(..., start=, end=)` (`cscw backfill`): every such month in the range.
+"""
+
+from __future__ import annotations
+
+import calendar
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from csc_warehouse import settings
+
+LOG_TABLE = "raw.kpi_published"
+SCRATCH_DIR = ".as_reported"
+# The models between the events as known at the cut-off and fct_kpi_monthly: what depends on `as_of`
+# only (the calendar, the children and population views are already in the scratch copy).
+SELECT = "stg_case__events+,+fct_kpi_monthly"
+DOWNSTREAM = "source:publications.kpi_published+"
+KPI_COLUMNS = ("la_code", "kpi_id", "period_end", "numerator", "denominator", "value", "unit", "period_type")
+REASONS = ("refresh", "backfill", "replace")
+
+
+# Two quarters: the latest and the one before, whose revised figures a quarterly report marks. Each
+# month is one dbt run (~4-6 s for 5 years of the large county), so a fresh `make run` stays short.
+DEFAULT_RECENT_MONTHS = 6
+
+
+def recent_months_default() -> int:
+    """How many recent months the monthly refresh publishes at most: $CSCW_PUBLISH_MONTHS, else 6."""
+    return int(os.environ.get("CSCW_PUBLISH_MONTHS", str(DEFAULT_RECENT_MONTHS)))
+
+
+class PublishMonthsFailed(RuntimeError):
+    """The warehouse cannot be published from (not built, or no events)."""
+
+
+@dataclass(frozen=True)
+class DueMonth:
+    period_end: date
+    cutoff_date: date
+    la_codes: tuple[str, ...]
+    replacing: tuple[str, ...] = ()  # authorities whose month is already published (replace only)
+
+
+@dataclass
+class PublishedMonth:
+    period_end: date
+    cutoff_date: date
+    publication_id: str
+    rows: int
+    la_codes: tuple[str, ...]
+    seconds: float
+    replaced: list[dict[str, Any]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        text = (
+            f"{self.period_end:%Y-%m} (cut-off {self.cutoff_date}): {self.rows:,} KPI rows for "
+            f"{len(self.la_codes)} authorit{'y' if len(self.la_codes) == 1 else 'ies'} "
+            f"in {self.seconds:.1f} s"
+        )
+        for old in self.replaced:
+            text += (
+                f"; replaced {old['la_code']}'s publication {old['publication_id']} of "
+                f"{old['published_at']} ({old['reason']}, cut-off {old['cutoff_date']}): "
+                f"{old['changed']} of {old['rows']} figures differ"
+            )
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period_end": self.period_end.isoformat(),
+            "cutoff_date": self.cutoff_date.isoformat(),
+            "publication_id": self.publication_id,
+            "rows": self.rows,
+            "la_codes": list(self.la_codes),
+            "seconds": round(self.seconds, 2),
+            "replaced": list(self.replaced),
+        }
+
+
+@dataclass
+class PublishResult:
+    warehouse: Path
+    months: list[PublishedMonth] = field(default_factory=list)
+    already_published: list[str] = field(default_factory=list)  # "YYYY-MM" in range, left as they were
+    not_reached: list[str] = field(default_factory=list)  # "YYYY-MM" in range whose cut-off the data miss
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(month.rows for month in self.months)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "warehouse": str(self.warehouse),
+            "table": LOG_TABLE,
+            "months": {m.period_end.isoformat(): m.rows for m in self.months},
+            "published": [m.as_dict() for m in self.months],
+            "rows": self.rows,
+            "already_published": list(self.already_published),
+            "not_reached": list(self.not_reached),
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def parse_month(text: str) -> date:
+    """'2017-03' or '2017-03-15' -> the month's first day."""
+    text = str(text).strip()
+    try:
+        day = date.fromisoformat(text if len(text) > 7 else f"{text}-01")
+    except ValueError as exc:
+        raise ValueError(f"expected a month as YYYY-MM (or a date YYYY-MM-DD), got {text!r}") from exc
+    return day.replace(day=1)
+
+
+def month_ends(start: str, end: str) -> list[date]:
+    """Every month end from start's month to end's month, inclusive."""
+    first, last = parse_month(start), parse_month(end)
+    if last < first:
+        raise ValueError(f"the range ends ({end}) before it starts ({start})")
+    out = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        out.append(date(year, month, calendar.monthrange(year, month)[1]))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    found = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()[0][0]
+    return bool(found)
+
+
+_CANDIDATES = """
+with
+months as (select distinct la_code, period_end from marts.fct_kpi_monthly),
+horizon as (
+    select la_code, max(cast(recorded_at as date)) as last_recorded_date from raw.events group by 1
+),
+published as (
+    select la_code, period_end, count(distinct publication_id) as publications
+    from raw.kpi_published group by 1, 2
+)
+select
+    months.la_code,
+    months.period_end,
+    cal.reporting_cutoff_date,
+    cal.reporting_cutoff_date <= horizon.last_recorded_date as cutoff_reached,
+    coalesce(published.publications, 0) > 0 as is_published
+from months
+inner join marts.dim_month as cal on months.period_end = cal.month_end_date
+inner join horizon on months.la_code = horizon.la_code
+left join published on months.la_code = published.la_code and months.period_end = published.period_end
+order by months.la_code, months.period_end
+"""
+
+
+def _candidates(warehouse: Path) -> list[tuple[str, date, date, bool, bool]]:
+    if not warehouse.is_file():
+        raise FileNotFoundError(f"warehouse not found: {warehouse}")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        missing = [
+            f"{schema}.{table}"
+            for schema, table in (
+                ("marts", "fct_kpi_monthly"),
+                ("marts", "dim_month"),
+                ("raw", "events"),
+                ("raw", "kpi_published"),
+            )
+            if not _has_table(con, schema, table)
+        ]
+        if missing:
+            raise PublishMonthsFailed(
+                f"{warehouse} has no {', '.join(missing)}: load the events and build the warehouse first "
+                "(cscw refresh, or cscw load and cscw build)"
+            )
+        return [tuple(row) for row in con.execute(_CANDIDATES).fetchall()]  # type: ignore[misc]
+
+
+def due(
+    warehouse: Path,
+    *,
+    recent_months: int | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    replace: bool = False,
+    result: PublishResult | None = None,
+) -> list[DueMonth]:
+    """The months to publish, oldest first (see the module docstring). With start/end, `result` (if
+    given) collects the months of the range left alone: already published, or cut-off not reached."""
+    warehouse = Path(warehouse).resolve()
+    rows = _candidates(warehouse)
+    ranged = bool(start or end)
+    wanted: Callable[[str, date], bool]
+    if ranged:
+        ends = month_ends(start or "1990-01", end or "2100-12")
+        first, last = ends[0], ends[-1]
+
+        def wanted(la_code: str, day: date) -> bool:
+            return first <= day <= last
+
+    else:
+        limit = recent_months_default() if recent_months is None else recent_months
+        reached: dict[str, list[date]] = {}
+        for la_code, period_end, _, is_reached, _ in rows:
+            if is_reached:
+                reached.setdefault(la_code, []).append(period_end)
+        recent = {(la, d) for la, days in reached.items() for d in sorted(days)[-limit:] if limit > 0}
+
+        def wanted(la_code: str, day: date) -> bool:
+            return (la_code, day) in recent
+
+    months: dict[date, dict[str, Any]] = {}
+    for la_code, period_end, cutoff, reached, published in rows:
+        if not wanted(la_code, period_end):
+            continue
+        label = f"{period_end:%Y-%m}"
+        if not reached:
+            if result is not None and ranged and label not in result.not_reached:
+                result.not_reached.append(label)
+            continue
+        if published and not replace:
+            if result is not None and ranged and label not in result.already_published:
+                result.already_published.append(label)
+            continue
+        month = months.setdefault(period_end, {"cutoff": cutoff, "la_codes": [], "replacing": []})
+        month["la_codes"].append(la_code)
+        if published:
+            month["replacing"].append(la_code)
+    if result is not None:
+        publishing = {f"{d:%Y-%m}" for d in months}
+        result.already_published = [m for m in result.already_published if m not in publishing]
+    return [
+        DueMonth(day, info["cutoff"], tuple(info["la_codes"]), tuple(info["replacing"]))
+        for day, info in sorted(months.items())
+    ]
+
+
+def scratch_path(warehouse: Path) -> Path:
+    # Same file name as the warehouse: dbt's views name their parents by the file's stem.
+    return warehouse.parent / SCRATCH_DIR / warehouse.name
+
+
+@contextmanager
+def _scratch_copy(warehouse: Path) -> Iterator[Path]:
+    """A scratch copy of the warehouse (and its WAL, if a writer left one), removed afterwards."""
+    scratch = scratch_path(warehouse)
+    shutil.rmtree(scratch.parent, ignore_errors=True)
+    scratch.parent.mkdir(parents=True)
+    try:
+        shutil.copyfile(warehouse, scratch)
+        wal = warehouse.with_name(warehouse.name + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, scratch.with_name(scratch.name + ".wal"))
+        yield scratch
+    finally:
+        shutil.rmtree(scratch.parent, ignore_errors=True)
+
+
+class _Dbt:
+    """dbt invocations of this project that share one parsed manifest (parsing is ~3 s each time)."""
+
+    def __init__(self, project_dir: Path):
+        self.project_dir = project_dir
+        self.manifest: Any = None
+
+    def _env(self, database: Path) -> dict[str, str]:
+        return {
+            "CSCW_WAREHOUSE": str(database),
+            "DBT_PROFILES_DIR": str(self.project_dir),
+            "CSCW_TEMP_DIR": os.environ.get("CSCW_TEMP_DIR") or str(database.parent / "duckdb_tmp"),
+        }
+
+    def invoke(self, database: Path, command: str, *, select: str, vars: dict | None = None) -> Any:
+        from dbt.cli.main import dbtRunner
+
+        from csc_warehouse.build import BuildFailed, close_dbt_connections, dbt_args, temporary_environment
+
+        with temporary_environment(self._env(database)):
+            try:
+                if self.manifest is None:
+                    parsed = dbtRunner().invoke(dbt_args("parse", project_dir=self.project_dir))
+                    if not parsed.success:
+                        raise BuildFailed([f"dbt parse: {parsed.exception or 'failed (see logs/dbt.log)'}"])
+                    self.manifest = parsed.result
+                args = dbt_args(command, project_dir=self.project_dir, select=select, vars=vars)
+                outcome = dbtRunner(manifest=self.manifest).invoke(args)
+            finally:
+                close_dbt_connections()
+        if not outcome.success:
+            failures = [
+                f"{r.node.unique_id}: {' '.join(str(r.message or r.status).split())[:400]}"
+                for r in (getattr(outcome.result, "results", None) or [])
+                if str(getattr(r.status, "value", r.status)).lower() in {"error", "fail", "runtime error"}
+            ] or [f"dbt {command}: {outcome.exception or 'failed (see logs/dbt.log)'}"]
+            raise BuildFailed(failures)
+        return outcome
+
+
+def _publication_id(period_end: date, published_at: datetime) -> str:
+    return f"{period_end.isoformat()}/{published_at:%Y%m%dT%H%M%S%f}"
+
+
+def _store(
+    warehouse: Path,
+    scratch: Path,
+    month: DueMonth,
+    *,
+    reason: str,
+    cutoff_working_days: int,
+) -> tuple[str, int, list[dict[str, Any]]]:
+    """Append the scratch run's rows of `month` for its authorities to the log, in one transaction."""
+    published_at = datetime.now()
+    publication_id = _publication_id(month.period_end, published_at)
+    columns = ", ".join(KPI_COLUMNS)
+    la_list = ", ".join("'" + code.replace("'", "''") + "'" for code in month.la_codes)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"attach '{scratch}' as scratch (read_only)")
+        try:
+            con.execute("begin transaction")
+            replaced = []
+            for la_code in month.replacing:
+                old = con.execute(
+                    f"""
+                    with current as (
+                        select * from {LOG_TABLE}
+                        where la_code = ? and period_end = ?
+                        qualify dense_rank() over (order by published_at desc, publication_id desc) = 1
+                    )
+                    select
+                        any_value(current.publication_id), any_value(current.published_at),
+                        any_value(current.publication_reason), any_value(current.cutoff_date), count(*),
+                        count(*) filter (where
+                            new.kpi_id is null
+                            or current.numerator is distinct from new.numerator
+                            or current.denominator is distinct from new.denominator
+                            or current.value is distinct from new.value)
+                    from current
+                    left join scratch.marts.fct_kpi_monthly as new
+                        on current.la_code = new.la_code and current.kpi_id = new.kpi_id
+                        and current.period_end = new.period_end
+                    """,
+                    [la_code, month.period_end],
+                ).fetchall()[0]
+                replaced.append(
+                    {
+                        "la_code": la_code,
+                        "publication_id": old[0],
+                        "published_at": str(old[1]),
+                        "reason": old[2],
+                        "cutoff_date": str(old[3]),
+                        "rows": int(old[4]),
+                        "changed": int(old[5]),
+                    }
+                )
+            # Never a second publication of a month already published, unless it replaces it.
+            guard = (
+                ""
+                if month.replacing
+                else f"""and not exists (
+                        select 1 from {LOG_TABLE} as log
+                        where log.la_code = new.la_code and log.period_end = new.period_end)"""
+            )
+            con.execute(
+                f"""
+                insert into {LOG_TABLE} (
+                    publication_id, published_at, publication_reason, cutoff_date, cutoff_working_days,
+                    {columns})
+                select ?, ?, ?, ?, ?, {", ".join("new." + c for c in KPI_COLUMNS)}
+                from scratch.marts.fct_kpi_monthly as new
+                where new.period_end = ? and new.la_code in ({la_list}) {guard}
+                """,
+                [
+                    publication_id,
+                    published_at,
+                    reason,
+                    month.cutoff_date,
+                    cutoff_working_days,
+                    month.period_end,
+                ],
+            )
+            rows = con.execute(
+                f"select count(*) from {LOG_TABLE} where publication_id = ?", [publication_id]
+            ).fetchall()[0][0]
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        finally:
+            con.execute("detach scratch")
+    return publication_id, int(rows), replaced
+
+
+def _cutoff_working_days(warehouse: Path) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        found = con.execute("select max(reporting_cutoff_working_days) from marts.dim_month").fetchall()
+    return int(found[0][0] or 0)
+
+
+def publish(
+    warehouse: Path,
+    months: list[DueMonth],
+    *,
+    reason: str = "refresh",
+    project_dir: Path | None = None,
+    on_month: Callable[[PublishedMonth], None] | None = None,
+    result: PublishResult | None = None,
+) -> PublishResult:
+    """Publish `months` (from `due`) into the log, then rebuild the models downstream of it."""
+    if reason not in REASONS:
+        raise ValueError(f"reason must be one of {', '.join(REASONS)}, not {reason!r}")
+    started = time.perf_counter()
+    warehouse = Path(warehouse).resolve()
+    result = result or PublishResult(warehouse=warehouse)
+    if not months:
+        result.seconds = time.perf_counter() - started
+        return result
+    dbt = _Dbt(Path(project_dir or settings.PROJECT_ROOT).resolve())
+    working_days = _cutoff_working_days(warehouse)
+    with _scratch_copy(warehouse) as scratch:
+        for month in months:
+            month_started = time.perf_counter()
+            dbt.invoke(
+                scratch,
+                "run",
+                select=SELECT,
+                vars={
+                    "as_of": month.cutoff_date.isoformat(),
+                    "reporting_months_from": month.period_end.isoformat(),
+                },
+            )
+            why = "replace" if month.replacing else reason
+            publication_id, rows, replaced = _store(
+                warehouse, scratch, month, reason=why, cutoff_working_days=working_days
+            )
+            done = PublishedMonth(
+                period_end=month.period_end,
+                cutoff_date=month.cutoff_date,
+                publication_id=publication_id,
+                rows=rows,
+                la_codes=month.la_codes,
+                seconds=time.perf_counter() - month_started,
+                replaced=replaced,
+            )
+            result.months.append(done)
+            if on_month:
+                on_month(done)
+    rebuild_downstream(warehouse, dbt=dbt)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def rebuild_downstream(warehouse: Path, *, dbt: _Dbt | None = None, project_dir: Path | None = None) -> None:
+    """`dbt build` of everything that reads the publication log (with its tests) in the warehouse."""
+    dbt = dbt or _Dbt(Path(project_dir or settings.PROJECT_ROOT).resolve())
+    dbt.invoke(Path(warehouse).resolve(), "build", select=DOWNSTREAM)
+
+
+def publish_due(
+    warehouse: Path,
+    *,
+    recent_months: int | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    replace: bool = False,
+    reason: str | None = None,
+    project_dir: Path | None = None,
+    on_month: Callable[[PublishedMonth], None] | None = None,
+) -> PublishResult:
+    """`due` then `publish`: the monthly refresh (recent months) or a backfill (start/end)."""
+    warehouse = Path(warehouse).resolve()
+    result = PublishResult(warehouse=warehouse)
+    months = due(warehouse, recent_months=recent_months, start=start, end=end, replace=replace, result=result)
+    reason = reason or ("backfill" if (start or end) else "refresh")
+    return publish(
+        warehouse, months, reason=reason, project_dir=project_dir, on_month=on_month, result=result
+    )
