@@ -1,10 +1,12 @@
-"""Synthetic case events for one local authority, in the canonical input contract (case-events v1).
+"""Synthetic case events for the local authorities of a profile, in the canonical input contract
+(case-events v1).
 
 The generator simulates the front door to child protection (contacts, referrals, assessments, S47
 enquiries and ICPCs, CIN plans and CP plans) and children looked after (periods of care, legal statuses,
 placements, UASC, short breaks, reviews, visits, health, missing episodes, adoption and care leavers).
-Volumes are calibrated to a large, low-demand shire county (0-17 population 267,000; see
-kpi-catalogue section 2.1) and scale linearly with ``population``.
+Each authority's rates come from its profile (``csc_warehouse.profile.GeneratorSettings``, defaults: a
+large, low-demand shire county, kpi-catalogue 2.1) and volumes scale with its population. Authorities
+are simulated one at a time, each from its own random stream, and streamed to one file per table.
 
 How it works, stage by stage (each stage is one small function, so later stages can be added without
 touching the earlier ones):
