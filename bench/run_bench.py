@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -156,7 +157,7 @@ def print_table(results: list[dict]) -> None:
         )
     # Each size against the one before: below 1.0 per unit of data is better than linear (dbt's fixed
     # start-up of ~10 s dominates the small sizes).
-    for base, r in zip(results, results[1:], strict=False):
+    for base, r in pairwise(results):
         ratio_events = r["events"] / base["events"]
         ratio_time = r["seconds"]["refresh"] / base["seconds"]["refresh"]
         print(
