@@ -17,10 +17,10 @@ import shutil
 import sys
 import tempfile
 import time
-from itertools import pairwise
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
+from itertools import pairwise
 from pathlib import Path
 
 from tree_memory import PeakTreeMemory
