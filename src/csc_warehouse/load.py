@@ -31,7 +31,7 @@ from typing import Any
 import duckdb
 from rich.console import Console
 
-from csc_warehouse import contract
+from csc_warehouse import contract, settings
 from csc_warehouse.contract import Column
 
 # Children first (events are checked against them), population last (nothing depends on it).
@@ -976,7 +976,8 @@ def load(
     hashes = {f.ord: sha256(f.path) for f in files}
     created = not warehouse.exists()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
+    # Bounded memory: a national load spills to disk rather than taking the machine.
+    con = duckdb.connect(str(warehouse), config=settings.duckdb_config(warehouse))
     try:
         con.execute("begin transaction")
         ensure_schema(con)

@@ -41,6 +41,18 @@ PREFECT_HOME: Path = PROJECT_ROOT / ".prefect"
 PREFECT_STARTUP_TIMEOUT_SECONDS = "120"
 
 
+DEFAULT_MEMORY_LIMIT = "8GB"  # as profiles.yml: the loader and dbt share one budget
+
+
+def duckdb_config(warehouse: Path) -> dict[str, str]:
+    """Memory limit and spill folder for the package's own writing connections (the loader), the same
+    as dbt's (profiles.yml): $CSCW_MEMORY_LIMIT, $CSCW_TEMP_DIR, else duckdb_tmp beside the warehouse."""
+    return {
+        "memory_limit": os.environ.get("CSCW_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
+        "temp_directory": os.environ.get("CSCW_TEMP_DIR") or str(Path(warehouse).parent / "duckdb_tmp"),
+    }
+
+
 def serving_next_to(warehouse: Path) -> Path:
     """Default serving file for a warehouse: `serving.duckdb` in the same folder (data/serving.duckdb)."""
     return Path(warehouse).with_name(DEFAULT_SERVING.name)
