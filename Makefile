@@ -148,6 +148,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/generate_bench.py --profile england --years 1
+	$(BIN)/python bench/side_by_side.py
 
 # By hand: about an hour, 20 GB of disk in $(DATA)/bench; DuckDB spills to disk past the memory limit.
 bench-national: $(STAMP)
