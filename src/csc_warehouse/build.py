@@ -6,7 +6,7 @@ import gc
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,20 +91,19 @@ def _status(result: Any) -> str:
     return str(getattr(status, "value", status)).lower()
 
 
-def _summarise(results: list[Any], seconds: float) -> tuple[BuildResult, list[str]]:
+def summarise_nodes(
+    nodes: Iterable[tuple[str, str, str, str | None]], seconds: float
+) -> tuple[BuildResult, list[str]]:
+    """Passes and failures of a dbt invocation from (resource type, status, node name, message) per node:
+    the in-process runner's result objects and the run_results.json of a subprocess give the same."""
     summary = BuildResult(seconds=seconds)
     failures: list[str] = []
-    for result in results:
-        node = result.node
-        kind = str(getattr(node.resource_type, "value", node.resource_type))
-        status = _status(result)
-        name = getattr(node, "unique_id", getattr(node, "name", "?"))
+    for kind, status, name, message in nodes:
         if status == "skipped":
             summary.skipped += 1
         elif status in _FAILED:
             # dbt's message is "<kind> Error in <node> (<path>)" then the cause: keep both, on one line.
-            message = " ".join((getattr(result, "message", None) or status).split())
-            failures.append(f"{name}: {message[:400]}")
+            failures.append(f"{name}: {' '.join((message or status).split())[:400]}")
             if kind in _MODEL_TYPES:
                 summary.models_failed += 1
             elif kind in _TEST_TYPES:
@@ -116,12 +115,27 @@ def _summarise(results: list[Any], seconds: float) -> tuple[BuildResult, list[st
         elif kind in _TEST_TYPES:
             if status == "warn":
                 summary.tests_warned += 1
-                summary.warnings.append(f"{name}: {(getattr(result, 'message', '') or 'warn').strip()}")
+                summary.warnings.append(f"{name}: {(message or 'warn').strip()}")
             else:
                 summary.tests_passed += 1
         elif kind == "seed":
             summary.seeds_passed += 1
     return summary, failures
+
+
+def _summarise(results: list[Any], seconds: float) -> tuple[BuildResult, list[str]]:
+    return summarise_nodes(
+        (
+            (
+                str(getattr(r.node.resource_type, "value", r.node.resource_type)),
+                _status(r),
+                getattr(r.node, "unique_id", getattr(r.node, "name", "?")),
+                getattr(r, "message", None),
+            )
+            for r in results
+        ),
+        seconds,
+    )
 
 
 def dbt_args(

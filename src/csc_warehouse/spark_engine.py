@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 
 from csc_warehouse import settings
-from csc_warehouse.build import BuildFailed, BuildResult, dbt_args
+from csc_warehouse.build import BuildFailed, BuildResult, dbt_args, summarise_nodes
 
 MIN_JAVA = 17
 SPARK_VENV: Path = settings.PROJECT_ROOT / ".venv-spark"
@@ -163,35 +163,13 @@ def spark_environment(dirs: SparkDirs, tables: list[str]) -> dict[str, str]:
 
 def _summarise(run_results: Path, seconds: float) -> tuple[BuildResult, list[str]]:
     """Count passes and failures from dbt's run_results.json (the subprocess has no result objects)."""
-    summary = BuildResult(seconds=seconds)
-    failures: list[str] = []
     if not run_results.exists():
-        return summary, failures
-    for result in json.loads(run_results.read_text())["results"]:
-        node_id: str = result["unique_id"]
-        kind = node_id.split(".", 1)[0]
-        status = result["status"]
-        if status == "skipped":
-            summary.skipped += 1
-        elif status in ("error", "fail", "runtime error"):
-            failures.append(f"{node_id}: {' '.join(str(result.get('message') or status).split())[:400]}")
-            if kind in ("model", "snapshot"):
-                summary.models_failed += 1
-            elif kind in ("test", "unit_test"):
-                summary.tests_failed += 1
-            elif kind == "seed":
-                summary.seeds_failed += 1
-        elif kind in ("model", "snapshot"):
-            summary.models_passed += 1
-        elif kind in ("test", "unit_test"):
-            if status == "warn":
-                summary.tests_warned += 1
-                summary.warnings.append(f"{node_id}: {result.get('message') or 'warn'}")
-            else:
-                summary.tests_passed += 1
-        elif kind == "seed":
-            summary.seeds_passed += 1
-    return summary, failures
+        return BuildResult(seconds=seconds), []
+    results = json.loads(run_results.read_text())["results"]
+    return summarise_nodes(
+        ((r["unique_id"].split(".", 1)[0], r["status"], r["unique_id"], r.get("message")) for r in results),
+        seconds,
+    )
 
 
 def build(
