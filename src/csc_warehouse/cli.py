@@ -226,7 +226,9 @@ def generate(
 @app.command()
 def calibrate(
     profile: ProfileOption = "large-county",
-    years: Annotated[int, typer.Option(min=3, help="Years to generate (3+: stability needs 2.5 years).")] = 3,
+    years: Annotated[
+        int, typer.Option(min=3, help="Years to generate (3+: stability needs 2.5 years; repeat CP plans 5).")
+    ] = 5,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     scale: ScaleOption = 1.0,
     keep: Annotated[
