@@ -5,7 +5,7 @@ authority beside the month before, with target, RAG, neighbour and national aver
 of travel and revisions from marts.rpt_scorecard), read from the serving file the refresh has just
 published. A figure revised since it was first reported is marked "(revised; first reported x)". Names
 carry the month: `scorecard_YYYY-MM.csv` and `scorecard_YYYY-MM.md`; a re-run of the same month
-replaces them (written to a temporary file, then renamed). A full HTML report comes later.
+replaces them (written to a temporary file, then renamed). The HTML report is `report.py` (`cscw report`).
 """
 
 from __future__ import annotations
