@@ -55,10 +55,6 @@ class Calibration:
     period_to: str
     seconds: dict[str, float]
 
-    @property
-    def all_within(self) -> bool:
-        return all(r.within for r in self.readings)
-
 
 def calibrate(
     profile: str | Path | Profile,

@@ -220,8 +220,8 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[d
 Point = tuple[date, float | None, float | None, float | None]  # month end, value, numerator, denominator
 
 
-def _indicator(row: dict[str, Any], kpi: dict[str, Any], trend: list[Point], latest: Point | None, *,
-               publish: bool) -> Indicator:  # fmt: skip
+def _indicator(row: dict[str, Any], trend: list[Point], latest: Point | None, *, publish: bool) -> Indicator:
+    """One scorecard row (rpt_scorecard joined to dim_kpi's definition) as the report shows it."""
     unit = row["unit"]
     current = format_cell(unit, row["value"], row["numerator"], row["denominator"], publish=publish)
     previous = format_cell(
@@ -263,7 +263,7 @@ def _indicator(row: dict[str, Any], kpi: dict[str, Any], trend: list[Point], lat
     return Indicator(
         kpi_id=row["kpi_id"],
         name=row["kpi_name"],
-        definition=kpi.get("definition") or "",
+        definition=row.get("definition") or "",
         unit=unit,
         period_type=row["period_type"],
         polarity=row["polarity"],
@@ -326,9 +326,7 @@ def build_report(
     )
     by_area: dict[str, list[Indicator]] = {}
     for row in rows:
-        indicator = _indicator(
-            row, row, trends.get(row["kpi_id"], []), latest.get(row["kpi_id"]), publish=publish
-        )
+        indicator = _indicator(row, trends.get(row["kpi_id"], []), latest.get(row["kpi_id"]), publish=publish)
         by_area.setdefault(row["area"], []).append(indicator)
     for title, areas in SECTIONS:
         items = [i for area in areas for i in by_area.pop(area, [])]
