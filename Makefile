@@ -154,7 +154,7 @@ bench: $(STAMP)
 bench-national: $(STAMP)
 	mkdir -p $(DATA)/bench
 	CSCW_MEMORY_LIMIT=$${CSCW_MEMORY_LIMIT:-12GB} CSCW_TEMP_DIR=$(CURDIR)/$(DATA)/bench/duckdb_tmp \
-		$(BIN)/python bench/run_bench.py --sizes england-10y --work-dir $(DATA)/bench
+		$(BIN)/python bench/run_bench.py --sizes england-10y --work-dir $(DATA)/bench --keep-input
 
 clean:
 	rm -rf $(DATA) target logs .prefect .pytest_cache .ruff_cache gx/uncommitted

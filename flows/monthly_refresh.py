@@ -135,15 +135,19 @@ def validate_events(warehouse: str) -> dict[str, Any]:
 
 # Never cached: the same arguments must rebuild from whatever raw.* now holds.
 @task(name="dbt build", retries=0, cache_policy=NO_CACHE)
-def build_warehouse(warehouse: str, engine: str = "duckdb") -> dict[str, Any]:
-    """dbt build (seeds, models, tests); any failing node fails the run. On Spark (csc_warehouse.spark_engine)
-    raw.* goes to Spark as Parquet and the marts and reference tables come back into the warehouse."""
+def build_warehouse(warehouse: str, engine: str = "duckdb", full_refresh: bool = False) -> dict[str, Any]:
+    """dbt build (seeds, models, tests); any failing node fails the run. Incremental on DuckDB unless
+    `full_refresh`. On Spark (csc_warehouse.spark_engine, always a full build) raw.* goes to Spark as
+    Parquet and the marts and reference tables come back into the warehouse."""
     if engine == "spark":
-        from csc_warehouse.spark_engine import build_and_copy_back as build
+        from csc_warehouse.spark_engine import build_and_copy_back
+
+        result = build_and_copy_back(Path(warehouse))
     else:
         from csc_warehouse.build import build
 
-    result = build(Path(warehouse))
+        # dbt's unit tests check the SQL on fixtures, not the data: `make test` runs them, not each refresh.
+        result = build(Path(warehouse), full_refresh=full_refresh, unit_tests=False)
     get_run_logger().info(
         "dbt build on " + engine + ": %d models, %d tests passed (%d warned) in %.1f s",
         result.models_passed,
@@ -214,6 +218,7 @@ def monthly_refresh(
     report_dir: str | None = None,
     publish_months_back: int | None = None,
     engine: str = "duckdb",
+    full_refresh: bool = False,
 ) -> dict[str, Any]:
     """Load `input_dir` into `warehouse`, validate, build with dbt, validate, publish the months due as
     first reported (at most `publish_months_back` recent ones), publish to `serving`, report.
@@ -227,7 +232,7 @@ def monthly_refresh(
     # Called in turn: a step that raises stops the run before the next one starts.
     loaded = load_files(input_dir, warehouse)
     events_gate = validate_events(warehouse)
-    built = build_warehouse(warehouse, engine)
+    built = build_warehouse(warehouse, engine, full_refresh)
     marts_gate = validate_marts(warehouse)
     if engine == "spark":
         # csc_warehouse.as_reported reruns models on DuckDB: publish months with a DuckDB refresh or backfill.
@@ -264,6 +269,9 @@ def main(argv: list[str] | None = None) -> None:
         help="publish at most this many recent months as first reported (default: $CSCW_PUBLISH_MONTHS or 6)",
     )
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb", help="where dbt runs")
+    parser.add_argument(
+        "--full-refresh", action="store_true", help="rebuild every incremental table (default: incremental)"
+    )
     parser.add_argument("--serve", action="store_true", help="serve on a schedule (needs a Prefect server)")
     parser.add_argument("--cron", default=CRON, help=f"for --serve (default: {CRON}, {TIMEZONE})")
     args = parser.parse_args(argv)
@@ -274,6 +282,7 @@ def main(argv: list[str] | None = None) -> None:
         "report_dir": args.reports,
         "publish_months_back": args.publish_months,
         "engine": args.engine,
+        "full_refresh": args.full_refresh,
     }
     if args.serve:
         from prefect.schedules import Cron

@@ -11,3 +11,7 @@ def concat(fields: list[str]) -> str:
 
 def right(string_text: str, length_expression: str) -> str:
     return f"right({string_text}, {length_expression})"
+
+
+def cast(field: str, type_: str) -> str:
+    return f"cast({field} as {type_})"

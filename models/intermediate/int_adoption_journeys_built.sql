@@ -2,12 +2,16 @@
     Adoption journeys: the events sharing an adoption episode_id, each milestone the earliest of its type
     in the journey (kpis.md). The order's own time and id break ties between a child's journeys.
 -#}
+{{ rebuild_scope_config('child') }}
+
 with
 
 milestones as (
 
     select * from {{ ref('int_episode_milestones_deduplicated') }}
-    where episode_type = 'adoption'
+    where
+        {{ in_changed_children('la_code', 'child_id') }}
+        and episode_type = 'adoption'
 
 ),
 

@@ -3,18 +3,23 @@
     ended (short breaks left out, as the new period and as the earlier one), their exits, and missing
     episodes. Same shape as int_event_observations_unioned.
 -#}
+{{ rebuild_scope_config('child') }}
+
 with
 
 periods as (
 
     select * from {{ ref('int_cla_periods_built') }}
-    where not is_short_break
+    where
+        {{ in_changed_children('la_code', 'child_id') }}
+        and not is_short_break
 
 ),
 
 episodes as (
 
     select * from {{ ref('int_episodes_built') }}
+    where {{ in_changed_children('la_code', 'child_id') }}
 
 ),
 

@@ -5,11 +5,14 @@
     KPIs counted per child (SDQ, adoptions and their timeliness, care leavers), whose per-child choice
     depends on the window.
 -#}
+{{ rebuild_scope_config('child_month', 'observed_on') }}
+
 with
 
 looked_after as (
 
     select * from {{ ref('int_looked_after_months_expanded') }}
+    where {{ in_changed_children_or_new_months('la_code', 'child_id', 'period_end') }}
 
 ),
 
@@ -455,3 +458,4 @@ observations as (
 )
 
 select * from observations
+where {{ in_changed_children_or_new_months('la_code', 'child_id', 'observed_on') }}

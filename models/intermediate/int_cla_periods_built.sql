@@ -4,18 +4,23 @@
     date). Short breaks are left out of starts, ceases, readmissions, exits, adoption periods and placement
     counts (kpis.md).
 -#}
+{{ rebuild_scope_config('child') }}
+
 with
 
 episodes as (
 
     select * from {{ ref('int_episodes_built') }}
-    where episode_type = 'cla_period'
+    where
+        {{ in_changed_children('la_code', 'child_id') }}
+        and episode_type = 'cla_period'
 
 ),
 
 events as (
 
     select * from {{ ref('stg_case__events') }}
+    where {{ in_changed_children('la_code', 'child_id') }}
 
 ),
 

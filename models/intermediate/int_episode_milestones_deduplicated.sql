@@ -3,11 +3,14 @@
     (by event_at, then event_id), as kpis.md counts an episode's starts, ends and adoption milestones.
     Episode ids are unique only within an LA. An event with no episode_id is an episode of its own.
 -#}
+{{ rebuild_scope_config('child') }}
+
 with
 
 events as (
 
     select * from {{ ref('stg_case__events') }}
+    where {{ in_changed_children('la_code', 'child_id') }}
 
 ),
 

@@ -3,13 +3,16 @@
     so an episode that starts and ends on the same day is never open at a month end (kpis.md).
     Episode types with a point-in-time KPI only (contacts and S47s have no open state).
 -#}
+{{ rebuild_scope_config('child_month', 'period_end') }}
+
 with
 
 episodes as (
 
     select * from {{ ref('int_episodes_built') }}
     where
-        has_start
+        {{ open_after_frontier('la_code', 'child_id', 'end_date') }}
+        and has_start
         and episode_type in ('referral', 'assessment', 'cin_plan', 'cp_plan')
 
 ),
@@ -40,3 +43,4 @@ final as (
 )
 
 select * from final
+where {{ in_changed_children_or_new_months('la_code', 'child_id', 'period_end') }}

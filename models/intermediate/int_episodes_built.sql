@@ -3,11 +3,14 @@
     its end the earliest end event (kpis.md "Episodes"). Either may be missing: an end whose start was
     deleted later still reaches the KPIs, which keep it in denominators and out of numerators.
 -#}
+{{ rebuild_scope_config('child') }}
+
 with
 
 milestones as (
 
     select * from {{ ref('int_episode_milestones_deduplicated') }}
+    where {{ in_changed_children('la_code', 'child_id') }}
 
 ),
 

@@ -3,23 +3,28 @@
     decision, referral, assessment, ICPC or plan), dated by the event that places it in a month, with
     whether it is in the numerator. fct_kpi_monthly sums these over the month or the rolling year.
 -#}
+{{ rebuild_scope_config('child') }}
+
 with
 
 events as (
 
     select * from {{ ref('stg_case__events') }}
+    where {{ in_changed_children('la_code', 'child_id') }}
 
 ),
 
 episodes as (
 
     select * from {{ ref('int_episodes_built') }}
+    where {{ in_changed_children('la_code', 'child_id') }}
 
 ),
 
 milestones as (
 
     select * from {{ ref('int_episode_milestones_deduplicated') }}
+    where {{ in_changed_children('la_code', 'child_id') }}
 
 ),
 

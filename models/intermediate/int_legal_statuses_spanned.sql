@@ -5,18 +5,23 @@
     the status is V3/V4; consecutive looked-after spans of one period form a stretch ("continuously looked
     after since"), and a new period always starts a new stretch.
 -#}
+{{ rebuild_scope_config('child') }}
+
 with
 
 periods as (
 
     select * from {{ ref('int_cla_periods_built') }}
-    where has_start
+    where
+        {{ in_changed_children('la_code', 'child_id') }}
+        and has_start
 
 ),
 
 events as (
 
     select * from {{ ref('stg_case__events') }}
+    where {{ in_changed_children('la_code', 'child_id') }}
 
 ),
 

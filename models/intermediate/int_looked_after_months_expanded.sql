@@ -4,12 +4,16 @@
     point-in-time KPIs need: legal status, period start, the start of the continuous looked-after stretch,
     the current placement and UASC status on that day.
 -#}
+{{ rebuild_scope_config('child_month', 'period_end') }}
+
 with
 
 spans as (
 
     select * from {{ ref('int_legal_statuses_spanned') }}
-    where is_looked_after
+    where
+        {{ open_after_frontier('la_code', 'child_id', 'valid_to') }}
+        and is_looked_after
 
 ),
 
@@ -21,6 +25,7 @@ months as (
 
 placements as (
 
+    -- Not narrowed on a rebuild: a new month needs the child's earlier placements (the previous one).
     select * from {{ ref('int_placements_spanned') }}
 
 ),
@@ -167,3 +172,4 @@ final as (
 )
 
 select * from final
+where {{ in_changed_children_or_new_months('la_code', 'child_id', 'period_end') }}

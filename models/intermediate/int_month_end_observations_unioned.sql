@@ -3,11 +3,14 @@
     where the KPI counts assessments) in the KPI's population at the end of day period_end, with
     whether it is in the numerator.
 -#}
+{{ rebuild_scope_config('child_month', 'observed_on') }}
+
 with
 
 episode_months as (
 
     select * from {{ ref('int_episode_months_expanded') }}
+    where {{ in_changed_children_or_new_months('la_code', 'child_id', 'period_end') }}
 
 ),
 
@@ -160,3 +163,4 @@ observations as (
 )
 
 select * from observations
+where {{ in_changed_children_or_new_months('la_code', 'child_id', 'observed_on') }}

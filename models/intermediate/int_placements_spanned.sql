@@ -3,24 +3,30 @@
     (in event_at order) and its cla_period_ended; an interval that starts and ends on the same day is no
     placement (kpis.md). placement_end_date is null while the placement is open.
 -#}
+{{ rebuild_scope_config('child') }}
+
 with
 
 periods as (
 
     select * from {{ ref('int_cla_periods_built') }}
-    where has_start
+    where
+        {{ in_changed_children('la_code', 'child_id') }}
+        and has_start
 
 ),
 
 milestones as (
 
     select * from {{ ref('int_episode_milestones_deduplicated') }}
+    where {{ in_changed_children('la_code', 'child_id') }}
 
 ),
 
 events as (
 
     select * from {{ ref('stg_case__events') }}
+    where {{ in_changed_children('la_code', 'child_id') }}
 
 ),
 

@@ -4,17 +4,21 @@
     status then: looked-after legal status and placement in codes and words, UASC. Children with nothing
     open that day have no row. Child-level: never published.
 -#}
+{{ rebuild_scope_config('child_month', 'period_end') }}
+
 with
 
 episode_months as (
 
     select * from {{ ref('int_episode_months_expanded') }}
+    where {{ in_changed_children_or_new_months('la_code', 'child_id', 'period_end') }}
 
 ),
 
 looked_after_months as (
 
     select * from {{ ref('int_looked_after_months_expanded') }}
+    where {{ in_changed_children_or_new_months('la_code', 'child_id', 'period_end') }}
 
 ),
 
@@ -112,3 +116,4 @@ final as (
 )
 
 select * from final
+where {{ in_changed_children_or_new_months('la_code', 'child_id', 'period_end') }}

@@ -2,7 +2,11 @@
     Every KPI of dim_kpi for every reporting month of every LA (kpis.md "Output shape"). Observations
     are summed per month first; a rolling-year KPI then adds its 12 months, so each figure is a sum of
     additive parts (counts, numerators, days) and can be rebuilt one month at a time.
+    Incremental (macros/incremental.sql): a refresh recomputes an LA's months from the earliest one its
+    changes reach; a rolling year reads the 11 months before it.
 -#}
+{{ rebuild_scope_config('la_month', 'period_end') }}
+
 with
 
 kpis as (
@@ -14,22 +18,27 @@ kpis as (
 months as (
 
     select * from {{ ref('int_la_months_spanned') }}
+    where {{ in_rebuilt_la_months('la_code', 'period_end') }}
 
 ),
 
 event_observations as (
 
     select * from {{ ref('int_event_observations_unioned') }}
+    where {{ from_rebuilt_la_months('la_code', 'observed_on', months_before=11) }}
     union all
     select * from {{ ref('int_cla_event_observations_unioned') }}
+    where {{ from_rebuilt_la_months('la_code', 'observed_on', months_before=11) }}
 
 ),
 
 month_end_observations as (
 
     select * from {{ ref('int_month_end_observations_unioned') }}
+    where {{ from_rebuilt_la_months('la_code', 'observed_on') }}
     union all
     select * from {{ ref('int_cla_month_end_observations_unioned') }}
+    where {{ from_rebuilt_la_months('la_code', 'observed_on') }}
 
 ),
 

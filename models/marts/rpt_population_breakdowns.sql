@@ -7,6 +7,8 @@
     placement_group, uasc (looked_after); category_of_abuse (child_protection: the initial category of the
     child's current plan, the latest started of the open ones).
 -#}
+{{ rebuild_scope_config('la_month', 'period_end') }}
+
 {%- set breakdowns = [
     {'name': 'total', 'code': "'all'", 'label': "'All'"},
     {'name': 'age_band', 'code': 'age_band', 'label': 'age_band', 'order': 'age_band_order'},
@@ -29,12 +31,14 @@ with
 child_months as (
 
     select * from {{ ref('fct_child_month') }}
+    where {{ from_rebuilt_la_months('la_code', 'period_end') }}
 
 ),
 
 months as (
 
     select * from {{ ref('int_la_months_spanned') }}
+    where {{ in_rebuilt_la_months('la_code', 'period_end') }}
 
 ),
 
@@ -47,6 +51,7 @@ episodes as (
 episode_months as (
 
     select * from {{ ref('int_episode_months_expanded') }}
+    where {{ from_rebuilt_la_months('la_code', 'period_end') }}
 
 ),
 
@@ -284,3 +289,4 @@ final as (
 )
 
 select * from final
+where {{ in_rebuilt_la_months('la_code', 'period_end') }}

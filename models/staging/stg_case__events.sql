@@ -1,15 +1,20 @@
 {#-
     The events as known at var('as_of') (default: now): per la_code + event_id the version with the
     greatest recorded_at recorded by the end of that day; a tombstone as latest version drops the event.
+    Incremental (macros/incremental.sql): a refresh recomputes the events with a version loaded since.
 -#}
+{{ rebuild_scope_config('event') }}
+
 with
 
 event_versions as (
 
     select * from {{ ref('stg_case__event_versions') }}
-    {% if var('as_of') %}
-        where recorded_at < {{ add_days("date '" ~ var('as_of') ~ "'", 1) }}
-    {% endif %}
+    where
+        {{ in_changed_events('la_code', 'event_id') }}
+        {% if var('as_of') -%}
+            and recorded_at < {{ add_days("date '" ~ var('as_of') ~ "'", 1) }}
+        {%- endif %}
 
 ),
 

@@ -307,7 +307,15 @@ class _Dbt:
             "CSCW_TEMP_DIR": os.environ.get("CSCW_TEMP_DIR") or str(database.parent / "duckdb_tmp"),
         }
 
-    def invoke(self, database: Path, command: str, *, select: str, vars: dict | None = None) -> Any:
+    def invoke(
+        self,
+        database: Path,
+        command: str,
+        *,
+        select: str,
+        vars: dict | None = None,
+        full_refresh: bool = False,
+    ) -> Any:
         from dbt.cli.main import dbtRunner
 
         from csc_warehouse.build import BuildFailed, close_dbt_connections, dbt_args, temporary_environment
@@ -319,7 +327,9 @@ class _Dbt:
                     if not parsed.success:
                         raise BuildFailed([f"dbt parse: {parsed.exception or 'failed (see logs/dbt.log)'}"])
                     self.manifest = parsed.result
-                args = dbt_args(command, project_dir=self.project_dir, select=select, vars=vars)
+                args = dbt_args(
+                    command, project_dir=self.project_dir, select=select, vars=vars, full_refresh=full_refresh
+                )
                 outcome = dbtRunner(manifest=self.manifest).invoke(args)
             finally:
                 close_dbt_connections()
@@ -464,6 +474,8 @@ def publish(
                     "as_of": month.cutoff_date.isoformat(),
                     "reporting_months_from": month.period_end.isoformat(),
                 },
+                # The scratch copy's incremental tables hold the latest figures: rebuild them as known then.
+                full_refresh=True,
             )
             why = "replace" if month.replacing else reason
             publication_id, rows, replaced = _store(

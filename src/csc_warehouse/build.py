@@ -177,9 +177,12 @@ def build(
     vars: dict | None = None,
     full_refresh: bool = False,
     project_dir: Path | None = None,
+    unit_tests: bool = True,
 ) -> BuildResult:
     """Run `dbt build` (seeds, models, snapshots, tests) into `warehouse`; raise BuildFailed on any failure.
 
+    `unit_tests=False` leaves out dbt's unit tests: they test the models' SQL on fixtures, not the data,
+    so the monthly refresh need not repeat them (`make test` and `cscw build` run them).
     The DuckDB file is closed again before returning, also when the build fails.
     """
     from dbt.cli.main import dbtRunner
@@ -194,6 +197,8 @@ def build(
         "CSCW_TEMP_DIR": os.environ.get("CSCW_TEMP_DIR") or str(warehouse.parent / "duckdb_tmp"),
     }
     args = dbt_args("build", project_dir=project_dir, select=select, vars=vars, full_refresh=full_refresh)
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
     started = time.perf_counter()
     with temporary_environment(env):
         try:

@@ -441,8 +441,18 @@ def refresh(
             help="Where dbt builds: duckdb, or spark (.venv-spark and Java 17+; README: Running on Spark)."
         ),
     ] = Engine.duckdb,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="Rebuild every incremental table (after changing a model or a seed, e.g. dim_kpi).",
+        ),
+    ] = False,
 ) -> None:
     """Run the monthly refresh flow (Prefect): load -> validate -> dbt build -> validate -> publish -> report.
+
+    The dbt build is incremental: it rebuilds only the children and months that the newly loaded
+    versions reach (docs/incremental.md); --full-refresh rebuilds everything.
 
     A failed step (or a failed "stop" check of a validation gate) leaves the serving file as it was.
     """
@@ -454,7 +464,13 @@ def refresh(
 
     flow = flow_module().monthly_refresh
     try:
-        summary = flow(str(input_dir), str(warehouse), str(serving) if serving else None, engine=engine.value)
+        summary = flow(
+            str(input_dir),
+            str(warehouse),
+            str(serving) if serving else None,
+            engine=engine.value,
+            full_refresh=full_refresh,
+        )
     except loading.LoadRefused as exc:
         raise _fail(f"load refused: {exc}") from None
     except (GateFailed, ValidationError, BuildFailed, PublishFailed, FileNotFoundError) as exc:

@@ -178,7 +178,6 @@ def build(
     dirs: SparkDirs | None = None,
     select: str | None = None,
     vars: dict | None = None,
-    full_refresh: bool = False,
 ) -> BuildResult:
     """Export raw.* of `warehouse` to Parquet, run `dbt build --target spark`; raise BuildFailed on failure.
 
@@ -191,9 +190,9 @@ def build(
     dirs = dirs or default_dirs(warehouse)
     dirs.root.mkdir(parents=True, exist_ok=True)
     exported = export_raw(Path(warehouse), dirs.raw)
-    args = dbt_args(
-        "build", project_dir=settings.PROJECT_ROOT, select=select, vars=vars, full_refresh=full_refresh
-    )
+    # Always a full build: the incremental strategy of the DuckDB models deletes rows, which plain
+    # Parquet tables on Spark cannot (a Delta or Iceberg deployment would use merge instead).
+    args = dbt_args("build", project_dir=settings.PROJECT_ROOT, select=select, vars=vars, full_refresh=True)
     args += [
         "--target",
         "spark",

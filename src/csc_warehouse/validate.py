@@ -108,10 +108,15 @@ REQUIRED_EVENT_COLUMNS = tuple(c.name for c in contract.EVENTS_COLUMNS if c.requ
 LATEST_EVENTS_SQL = """
     select event_id, la_code, child_id, event_type, event_at, recorded_at, episode_id, code
     from raw.events
+    where {where}
     qualify row_number() over (
         partition by la_code, event_id order by recorded_at desc, load_id desc) = 1
         and not is_deleted
 """
+
+# The events gate validates the authorities in chunks of about this many event versions, so its pandas
+# frames stay near a gigabyte however many authorities are loaded (England over ten years: ~150 M).
+DEFAULT_CHUNK_ROWS = 4_000_000
 
 _PAIRS = ", ".join(f"({_lit(end)}, {_lit(start)})" for end, start in contract.END_TO_START.items())
 
@@ -463,8 +468,30 @@ def _relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> 
     return con.execute(sql, [schema, name]).fetchall()[0][0] > 0
 
 
-def read_frames(warehouse: Path, gate: str) -> dict[str, Any]:
-    """suite name -> pandas frame, read with the warehouse opened read-only."""
+def chunk_rows() -> int:
+    return int(os.environ.get("CSCW_GX_CHUNK_ROWS") or DEFAULT_CHUNK_ROWS)
+
+
+def _authority_chunks(con: duckdb.DuckDBPyConnection, limit: int) -> list[list[str]]:
+    """The loaded authorities in groups of at most `limit` event versions (an authority is never split:
+    its episodes and periods of care are checked together)."""
+    sql = "select la_code, count(*) from raw.events group by la_code order by la_code"
+    sizes = con.execute(sql).fetchall()
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    rows = 0
+    for la_code, count in sizes:
+        if current and rows + count > limit:
+            chunks.append(current)
+            current, rows = [], 0
+        current.append(la_code)
+        rows += count
+    return [*chunks, current] if current else chunks or [[]]
+
+
+def iter_frames(warehouse: Path, gate: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """Per chunk of authorities (one chunk for the marts gate): suite name -> pandas frame, read with
+    the warehouse opened read-only, DuckDB's memory limited as in dbt's profile."""
     warehouse = Path(warehouse)
     if not warehouse.is_file():
         raise ValidationError(f"warehouse not found: {warehouse}")
@@ -472,20 +499,56 @@ def read_frames(warehouse: Path, gate: str) -> dict[str, Any]:
         "events": [("raw", "events")],
         "marts": [("marts", "fct_kpi_monthly"), ("reference", "dim_kpi")],
     }
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    config = {"access_mode": "read_only", **settings.duckdb_config(warehouse)}
+    with duckdb.connect(str(warehouse), config=config) as con:
         for schema, name in needed[gate]:
             if not _relation_exists(con, schema, name):
                 step = "load files first (cscw load)" if schema == "raw" else "run the dbt build first"
                 raise ValidationError(f"{warehouse.name} has no {schema}.{name}: {step}")
-        if gate == "events":
-            con.execute(f"create temp table latest_events as {LATEST_EVENTS_SQL}")
-        frames = {}
-        for suite in suites_of(gate):
-            frame = con.sql(suite.sql).df()
-            for column in suite.category_columns:
-                frame[column] = frame[column].astype("category")
-            frames[suite.name] = frame
-    return frames
+        chunks = _authority_chunks(con, limit or chunk_rows()) if gate == "events" else [[]]
+        for chunk in chunks:
+            if gate == "events":
+                where = f"la_code in ({', '.join(_lit(code) for code in chunk)})" if chunk else "true"
+                con.execute("drop table if exists latest_events")
+                con.execute(f"create temp table latest_events as {LATEST_EVENTS_SQL.format(where=where)}")
+            frames = {}
+            for suite in suites_of(gate):
+                frame = con.sql(suite.sql).df()
+                for column in suite.category_columns:
+                    frame[column] = frame[column].astype("category")
+                frames[suite.name] = frame
+            yield frames
+
+
+def merge_chunk_results(results: list[CheckResult]) -> CheckResult:
+    """One check's results over several chunks of authorities, as if validated at once."""
+    if len(results) == 1:
+        return results[0]
+    first = results[0]
+    observed = [r.observed_value for r in results if r.observed_value is not None]
+    if first.expectation == "expect_column_max_to_be_between" and observed:
+        observed_value = max(observed, key=str)
+    else:
+        observed_value = observed[0] if len(observed) == 1 else (observed or None)
+    examples = [example for r in results for example in r.examples][:RESULT_EXAMPLES]
+
+    def total(attribute: str) -> int | None:
+        values = [getattr(r, attribute) for r in results]
+        return None if all(v is None for v in values) else sum(v or 0 for v in values)
+
+    return CheckResult(
+        name=first.name,
+        severity=first.severity,
+        suite=first.suite,
+        expectation=first.expectation,
+        description=first.description,
+        success=all(r.success for r in results),
+        element_count=total("element_count"),
+        unexpected_count=total("unexpected_count"),
+        observed_value=observed_value,
+        examples=examples,
+        error=next((r.error for r in results if r.error), None),
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -650,7 +713,6 @@ def validate_gate(
     started = time.perf_counter()
     warehouse = Path(warehouse)
     result = ValidationResult(gate=gate, warehouse=warehouse)
-    frames = read_frames(warehouse, gate)
     context = get_context(project_root)
 
     from great_expectations.core.run_identifier import RunIdentifier
@@ -663,32 +725,37 @@ def validate_gate(
     now = now.astimezone().replace(tzinfo=None) if now.tzinfo else now
     run_id = RunIdentifier(run_name=f"{gate}-{warehouse.stem}", run_time=datetime.now().astimezone())
     identifiers = []
-    for suite in suites_of(gate):
-        definition = ensure_validation_definition(context, suite)
-        frame = frames[suite.name]
-        result.rows[suite.name] = len(frame)
-        result_format = {
-            "result_format": "SUMMARY",
-            "unexpected_index_column_names": list(suite.index_columns),
-            "partial_unexpected_count": RESULT_EXAMPLES,
-        }
-        with _quiet():
-            outcome = definition.run(
-                batch_parameters={"dataframe": frame},
-                expectation_parameters={"now": now},
-                result_format=result_format,
-                run_id=run_id,
+    by_check: dict[str, list[CheckResult]] = {}
+    for frames in iter_frames(warehouse, gate):
+        for suite in suites_of(gate):
+            definition = ensure_validation_definition(context, suite)
+            frame = frames[suite.name]
+            result.rows[suite.name] = result.rows.get(suite.name, 0) + len(frame)
+            result_format = {
+                "result_format": "SUMMARY",
+                "unexpected_index_column_names": list(suite.index_columns),
+                "partial_unexpected_count": RESULT_EXAMPLES,
+            }
+            with _quiet():
+                outcome = definition.run(
+                    batch_parameters={"dataframe": frame},
+                    expectation_parameters={"now": now},
+                    result_format=result_format,
+                    run_id=run_id,
+                )
+            for check in (_check_result(suite, r) for r in outcome.results):
+                by_check.setdefault(check.name, []).append(check)
+            identifiers.append(
+                ValidationResultIdentifier(
+                    expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
+                    run_id=run_id,
+                    batch_identifier=outcome.batch_id,
+                )
             )
-        order = {check.name: index for index, check in enumerate(suite.checks)}
-        checks = [_check_result(suite, r) for r in outcome.results]
-        result.checks.extend(sorted(checks, key=lambda c: order.get(c.name, len(order))))
-        identifiers.append(
-            ValidationResultIdentifier(
-                expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
-                run_id=run_id,
-                batch_identifier=outcome.batch_id,
-            )
-        )
+            del frame, outcome
+    order = {check.name: index for index, check in enumerate(c for s in suites_of(gate) for c in s.checks)}
+    merged = [merge_chunk_results(results) for results in by_check.values()]
+    result.checks.extend(sorted(merged, key=lambda c: order.get(c.name, len(order))))
     if docs:
         with _quiet():
             sites = context.build_data_docs(resource_identifiers=identifiers)

@@ -225,6 +225,47 @@ def test_unknown_event_type_and_overlapping_care_only_warn(tmp_path, gx_root):
     assert "family_group_conference" in result.as_dict()["warnings"][0]
 
 
+def test_chunks_of_authorities_give_the_result_of_one_pass(tmp_path, gx_root, monkeypatch):
+    """The events gate validates authorities in chunks (bounded memory); the counts add up across them."""
+    other = "E06000017"
+    bad_code = {"code": "postman"}
+    rows = [
+        *good_events(),
+        event("b1", "contact_received", "2025-01-05", **bad_code),
+        *(
+            event(
+                row["event_id"],
+                row["event_type"],
+                row["event_at"],
+                **{k: row[k] for k in ("episode_id", "code")},
+            )
+            | {"la_code": other}
+            for row in good_events()
+        ),
+        event("b2", "contact_received", "2025-01-06", la_code=other, **bad_code),
+        event("b3", "contact_received", "2025-01-07", la_code=other, **bad_code),
+    ]
+    warehouse = events_warehouse(tmp_path / "warehouse.duckdb", rows)
+
+    def gate() -> v.ValidationResult:
+        return v.validate_events(warehouse, now=NOW, project_root=gx_root, docs=False)
+
+    monkeypatch.setenv("CSCW_GX_CHUNK_ROWS", "1000")
+    whole = gate()
+    monkeypatch.setenv("CSCW_GX_CHUNK_ROWS", "5")  # one authority per chunk
+    chunked = gate()
+
+    code_check = "events.code_in_closed_list.contact_received"
+    for result in (whole, chunked):
+        assert result.rows["raw_events"] == 17
+        check = next(c for c in result.checks if c.name == code_check)
+        assert (check.success, check.unexpected_count) == (False, 3)
+        assert failed(result) == {code_check: v.STOP}
+    assert [(c.name, c.success, c.element_count, c.unexpected_count) for c in chunked.checks] == [
+        (c.name, c.success, c.element_count, c.unexpected_count) for c in whole.checks
+    ]
+
+
 def test_events_gate_needs_raw_events(tmp_path, gx_root):
     empty = tmp_path / "empty.duckdb"
     duckdb.connect(str(empty)).close()
