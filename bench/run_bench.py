@@ -127,32 +127,63 @@ def rebuilt_share(warehouse: Path) -> float:
     return round(100 * changed / children, 1) if children else 0.0
 
 
-def split_last_month(folder: Path, first: Path, last: Path) -> tuple[str, int, int]:
-    """Split the input by recorded_at: the versions recorded before the last month of the data go to
-    `first`, the last month's (new events, late recordings, corrections, deletions) to `last`. Returns
-    the first day of that month and the event versions in each part."""
-    for part in (first, last):
+def split_by_recorded_at(folder: Path, history: Path, last: Path) -> tuple[str, list[Path], int, int]:
+    """Split the input by recorded_at, as the warehouse would have been filled: the versions recorded
+    before the last month of the data in one load per recorded year (`history/<year>`: bounded memory
+    and spill however many years), the last month's (new events, late recordings, corrections,
+    deletions) in `last`. All children and the population come with the first year. Returns the first
+    day of the last month, the history folders and the event versions before and in the last month."""
+    for part in (history, last):
         shutil.rmtree(part, ignore_errors=True)
         part.mkdir(parents=True)
     con = duckdb.connect(config=settings.duckdb_config(folder / "split.duckdb"))
+    read = {
+        t: f"read_parquet('{folder / 'input' / (t + '.parquet')}')"
+        for t in ("events", "children", "population")
+    }
     try:
-        events = f"read_parquet('{folder / 'input' / 'events.parquet'}')"
-        cutoff = con.execute(f"select date_trunc('month', max(recorded_at)) from {events}").fetchone()[0]
-        for table in ("events", "children", "population"):
-            source = f"read_parquet('{folder / 'input' / (table + '.parquet')}')"
-            recorded = "recorded_at" if table != "population" else None
-            # Population has no recorded_at: all of it comes with the first load.
-            before = f"recorded_at < '{cutoff}'" if recorded else "true"
-            after = f"recorded_at >= '{cutoff}'" if recorded else "false"
-            con.execute(f"copy (select * from {source} where {before}) to '{first / (table + '.parquet')}'")
-            con.execute(f"copy (select * from {source} where {after}) to '{last / (table + '.parquet')}'")
-        counts = [
-            con.execute(f"select count(*) from read_parquet('{part / 'events.parquet'}')").fetchone()[0]
-            for part in (first, last)
+        cutoff = con.execute(
+            f"select date_trunc('month', max(recorded_at)) from {read['events']}"
+        ).fetchone()[0]
+        years = [
+            year
+            for (year,) in con.execute(
+                f"select distinct year(recorded_at) from {read['events']} where recorded_at < ? order by 1",
+                [cutoff],
+            ).fetchall()
         ]
+        batches = []
+        for index, year in enumerate(years):
+            batch = history / str(year)
+            batch.mkdir()
+            first = index == 0
+            parts = {
+                "events": f"year(recorded_at) = {year} and recorded_at < '{cutoff}'",
+                "children": f"recorded_at < '{cutoff}'" if first else "false",
+                "population": "true" if first else "false",
+            }
+            for table, where in parts.items():
+                con.execute(
+                    f"copy (select * from {read[table]} where {where}) to '{batch / (table + '.parquet')}'"
+                )
+            batches.append(batch)
+        last_parts = {
+            "events": f"recorded_at >= '{cutoff}'",
+            "children": f"recorded_at >= '{cutoff}'",
+            "population": "false",
+        }
+        for table, where in last_parts.items():
+            con.execute(
+                f"copy (select * from {read[table]} where {where}) to '{last / (table + '.parquet')}'"
+            )
+        before, during = con.execute(
+            f"select count(*) filter (where recorded_at < ?), count(*) filter (where recorded_at >= ?) "
+            f"from {read['events']}",
+            [cutoff, cutoff],
+        ).fetchone()
     finally:
         con.close()
-    return str(cutoff)[:10], counts[0], counts[1]
+    return str(cutoff)[:10], batches, before, during
 
 
 def run_size(size: Size, seed: int, work: Path, keep: bool = False) -> dict:
@@ -161,16 +192,19 @@ def run_size(size: Size, seed: int, work: Path, keep: bool = False) -> dict:
     warehouse = folder / "warehouse.duckdb"
     warehouse.unlink(missing_ok=True)
     os.environ.setdefault("CSCW_TEMP_DIR", str(folder / "duckdb_tmp"))
-    cutoff, first_events, last_events = split_last_month(folder, folder / "first", folder / "last_month")
+    cutoff, batches, first_events, last_events = split_by_recorded_at(
+        folder, folder / "history", folder / "last_month"
+    )
     print(
-        f"[{size.name}] {summary.events:,} events: load and full dbt build of the {first_events:,} recorded "
-        f"before {cutoff}, then load and incremental build of the last month's {last_events:,} ...",
+        f"[{size.name}] {summary.events:,} events: load ({len(batches)} yearly loads) and full dbt build of "
+        f"the {first_events:,} recorded before {cutoff}, then load and incremental build of the last "
+        f"month's {last_events:,} ...",
         flush=True,
     )
     # As the monthly refresh builds: without dbt's unit tests (fixtures, not data; `make test` runs them).
     with PeakTreeMemory() as peak:
         started = time.perf_counter()
-        report = load(folder / "first", warehouse)
+        rows_loaded = sum(load(batch, warehouse).rows_loaded for batch in batches)
         load_s = time.perf_counter() - started
         started = time.perf_counter()
         built = build(warehouse, unit_tests=False)
@@ -198,7 +232,8 @@ def run_size(size: Size, seed: int, work: Path, keep: bool = False) -> dict:
         "children": summary.children,
         "events": events,  # loaded by the full build: all but the last month's versions
         "events_generated": summary.events,
-        "rows_loaded": report.rows_loaded,
+        "rows_loaded": rows_loaded,
+        "history_loads": len(batches),
         "last_month": {
             "recorded_from": cutoff,
             "event_versions": last_events,

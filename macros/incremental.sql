@@ -76,7 +76,9 @@
         insert into meta.model_refreshes
         select
             '{{ this.identifier }}',
-            {{ latest_load_id() }},
+            {#- A table built as known at a cut-off (as_of) holds other figures than the latest: -1 makes
+                the next build rebuild every row of it. -#}
+            {{ '-1' if var('as_of') or var('reporting_months_from') else latest_load_id() }},
             {{ 'false' if is_rebuild() else 'true' }},
             current_timestamp
     {%- endif -%}

@@ -196,6 +196,9 @@ def build(
         # profiles.yml defaults to a cwd-relative temp dir; keep spills beside the warehouse instead.
         "CSCW_TEMP_DIR": os.environ.get("CSCW_TEMP_DIR") or str(warehouse.parent / "duckdb_tmp"),
     }
+    # Figures as known at a cut-off replace the incremental tables' latest ones: always a full build
+    # (and the next ordinary build rebuilds them all again, macros/incremental.sql).
+    full_refresh = full_refresh or bool(vars and (vars.get("as_of") or vars.get("reporting_months_from")))
     args = dbt_args("build", project_dir=project_dir, select=select, vars=vars, full_refresh=full_refresh)
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]

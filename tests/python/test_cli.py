@@ -105,7 +105,7 @@ def test_load_prints_rows_per_file(tmp_path, monkeypatch, loading):
 
 
 def test_refresh_reports_a_refused_load(tmp_path, monkeypatch, loading):
-    def flow(input_dir, warehouse, serving=None, engine="duckdb"):
+    def flow(input_dir, warehouse, serving=None, engine="duckdb", full_refresh=False):
         raise loading.LoadRefused("population.csv: wrong header")
 
     monkeypatch.setattr(cli, "flow_module", lambda: SimpleNamespace(monthly_refresh=flow))
