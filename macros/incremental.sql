@@ -85,12 +85,14 @@
 {%- endmacro %}
 
 {% macro model_watermark(model_name) -%}
-    {#- The latest load a model's table was built from; -1 when unknown (then everything is in scope). -#}
-    (
-        select coalesce(max(source_load_id), -1)
+    {#- The load a model's table was last built from; -1 when unknown (then everything is in scope). -#}
+    coalesce((
+        select source_load_id
         from meta.model_refreshes
         where model_name = '{{ model_name }}'
-    )
+        order by refreshed_at desc
+        limit 1
+    ), -1)
 {%- endmacro %}
 
 {% macro children_changed_watermark() -%}

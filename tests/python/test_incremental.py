@@ -112,7 +112,20 @@ def builds(tmp_path_factory) -> dict:
     shutil.copy(incremental, full)
     build(incremental)
     build(full, full_refresh=True)
-    return {"incremental": incremental, "full": full, "before": before, "moved": moved, "deleted": deleted}
+    # A build as known at a cut-off fills the incremental tables with other figures; the next ordinary
+    # build must rebuild all of them.
+    as_of_then_latest = root / "as_of_then_latest.duckdb"
+    shutil.copy(incremental, as_of_then_latest)
+    build(as_of_then_latest, select="+fct_kpi_monthly", vars={"as_of": "2017-12-31"})
+    build(as_of_then_latest, select="+fct_kpi_monthly")
+    return {
+        "incremental": incremental,
+        "full": full,
+        "before": before,
+        "as_of_then_latest": as_of_then_latest,
+        "moved": moved,
+        "deleted": deleted,
+    }
 
 
 @pytest.mark.slow
@@ -182,3 +195,12 @@ def test_the_second_load_changed_figures_a_year_back(builds):
         """
     ).fetchone()
     assert [str(m) for m in months] == ["2018-02-28", "2018-03-31"]
+
+
+@pytest.mark.slow
+def test_a_build_as_known_at_a_cut_off_is_followed_by_a_whole_rebuild(builds):
+    total, only_after, only_full = rows_differing(
+        builds["as_of_then_latest"], builds["full"], "marts.fct_kpi_monthly"
+    )
+    assert total > 0
+    assert (only_after, only_full) == (0, 0)
