@@ -40,7 +40,8 @@ class Size:
     name: str
     profile: str
     years: int
-    budget_seconds: float | None = None  # load + build
+    budget_seconds: float | None = None
+    budget_of: str = "refresh"  # what budget_seconds bounds: "refresh" (load + build) or "build"
     budget_memory_gb: float | None = None
 
 
@@ -50,7 +51,9 @@ SIZES: dict[str, Size] = {
         Size("small-unitary-1y", "small-unitary", 1),
         Size("large-county-10y", "large-county", 10, budget_seconds=30.0),
         Size("region-10y", "region", 10),
-        Size("england-10y", "england", 10, budget_seconds=20 * 60.0, budget_memory_gb=16.0),
+        Size(
+            "england-10y", "england", 10, budget_seconds=20 * 60.0, budget_of="build", budget_memory_gb=16.0
+        ),
     )
 }
 EVERYDAY = ("small-unitary-1y", "large-county-10y", "region-10y")
@@ -219,7 +222,8 @@ def run_size(size: Size, seed: int, work: Path, keep: bool = False) -> dict:
     children_rebuilt = rebuilt_share(warehouse)
     total_s = load_s + build_s
     events = first_events
-    within = (size.budget_seconds is None or total_s <= size.budget_seconds) and (
+    budgeted_s = total_s if size.budget_of == "refresh" else build_s
+    within = (size.budget_seconds is None or budgeted_s <= size.budget_seconds) and (
         size.budget_memory_gb is None or max(peak.gb, incremental_peak.gb) <= size.budget_memory_gb
     )
     result = {
@@ -260,7 +264,7 @@ def run_size(size: Size, seed: int, work: Path, keep: bool = False) -> dict:
         "peak_tree_memory_gb": peak.gb,
         "generate_peak_tree_memory_gb": summary.peak_memory_gb,
         "warehouse_mb": round(warehouse.stat().st_size / 1024**2, 1),
-        "budget": {"seconds": size.budget_seconds, "memory_gb": size.budget_memory_gb},
+        "budget": {"seconds": size.budget_seconds, "of": size.budget_of, "memory_gb": size.budget_memory_gb},
         "within_budget": within,
         "machine": machine(),
     }
@@ -279,7 +283,7 @@ def print_table(results: list[dict]) -> None:
         budget = r["budget"]
         words = []
         if budget["seconds"]:
-            words.append(f"<{budget['seconds']:.0f} s")
+            words.append(f"{budget.get('of', 'refresh')} <{budget['seconds']:.0f} s")
         if budget["memory_gb"]:
             words.append(f"<{budget['memory_gb']:.0f} GB")
         verdict = ("within " if r["within_budget"] else "OVER ") + " ".join(words) if words else "-"
