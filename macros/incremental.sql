@@ -72,13 +72,14 @@
 {%- endmacro %}
 
 {% macro record_model_refresh() -%}
+    {#- A table built as known at a cut-off (as_of) holds other figures than the latest: load id -1 makes
+        the next build rebuild every row of it. -#}
+    {%- set built_from = '-1' if var('as_of') or var('reporting_months_from') else latest_load_id() -%}
     {%- if target.type == 'duckdb' -%}
         insert into meta.model_refreshes
         select
             '{{ this.identifier }}',
-            {#- A table built as known at a cut-off (as_of) holds other figures than the latest: -1 makes
-                the next build rebuild every row of it. -#}
-            {{ '-1' if var('as_of') or var('reporting_months_from') else latest_load_id() }},
+            {{ built_from }},
             {{ 'false' if is_rebuild() else 'true' }},
             current_timestamp
     {%- endif -%}
