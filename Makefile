@@ -150,7 +150,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/generate_bench.py --profile england --years 1
 	$(BIN)/python bench/side_by_side.py
 
-# By hand: about an hour, 20 GB of disk in $(DATA)/bench; DuckDB spills to disk past the memory limit.
+# By hand: about 50 minutes and 60 GB of free disk in $(DATA)/bench (the generated input is kept and reused);
+# DuckDB spills to disk past the memory limit.
 bench-national: $(STAMP)
 	mkdir -p $(DATA)/bench
 	CSCW_MEMORY_LIMIT=$${CSCW_MEMORY_LIMIT:-12GB} CSCW_TEMP_DIR=$(CURDIR)/$(DATA)/bench/duckdb_tmp \

@@ -1,10 +1,12 @@
-"""Benchmark the refresh (load + dbt build) at the sizes people run it at.
+"""Benchmark the full and the monthly refresh (load + dbt build) at the sizes people run them at.
 
-`make bench` runs the everyday sizes; `make bench-national` runs England over ten years (by hand: it
-needs about an hour and 20 GB of disk). For each size the input is generated (Parquet, not timed as
-part of the refresh) into a temporary folder, then load and dbt build are timed separately (the same
-functions the flow's tasks call, without Prefect's start-up), with the peak memory of the whole process
-tree and the warehouse's size. Each size writes bench/results/refresh_<size>.json with the machine.
+`make bench` runs the everyday sizes; `make bench-national` runs England over ten years (by hand: about
+50 minutes and 60 GB of free disk; --keep-input keeps the generated input for the next run). For each
+size the input is generated (Parquet, not timed as part of the refresh) and split by recorded_at: the
+history is loaded one recorded year at a time and built in full, then the last month's versions are
+loaded and built incrementally. Load and build are timed separately (the functions the flow's tasks
+call, without Prefect's start-up), with the peak memory of the whole process tree and the warehouse's
+size. Each size writes bench/results/refresh_<size>.json with the machine.
 """
 
 from __future__ import annotations
