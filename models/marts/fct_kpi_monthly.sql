@@ -108,7 +108,10 @@ kpi_months as (
         kpis.measure_id,
         kpis.unit,
         kpis.period_type,
-        case when kpis.period_type = 'R12M' then 12 else 1 end as window_months
+        kpis.window_months,
+        -- Whole only when the LA's data reach back to the window's first month (kpis.md months).
+        {{ month_index('months.first_event_date') }}
+        <= months.period_month_index - kpis.window_months + 1 as is_window_complete
     from months
     cross join kpis
 
@@ -142,6 +145,7 @@ kpi_totals as (
         kpi_months.period_end,
         kpi_months.unit,
         kpi_months.period_type,
+        kpi_months.is_window_complete,
         coalesce(event_window_totals.observation_count, month_end_totals.observation_count, 0)
             as observation_count,
         coalesce(event_window_totals.numerator_count, month_end_totals.numerator_count, 0) as numerator_count,
@@ -179,6 +183,7 @@ figures as (
         period_end,
         unit,
         period_type,
+        is_window_complete,
         cast(case
             when unit in ('count', 'rate10k') then observation_count
             when unit = 'pct' then numerator_count
@@ -201,14 +206,10 @@ final as (
         period_end,
         numerator,
         denominator,
-        case
-            when unit = 'count' then numerator
-            when unit = 'pct' then 100.0 * numerator / nullif(denominator, 0)
-            when unit = 'rate10k' then 10000.0 * numerator / nullif(denominator, 0)
-            else numerator / nullif(denominator, 0)
-        end as value,
+        {{ kpi_value('unit', 'numerator', 'denominator') }} as value,
         unit,
         period_type,
+        is_window_complete,
         {% if var('as_of') -%}
             cast('{{ var("as_of") }}' as date)
         {%- else -%}
