@@ -6,6 +6,9 @@
     cut-off, so month M has its row even when the data known then did not yet reach M's last day.
     var('reporting_months_from') (publishing one month) drops the month ends before it: every monthly
     figure depends on its own month and the events before it, never on other months' rows.
+    var('as_reported_scopes') (publishing months as first reported, as_reported.py): each scope's two
+    stand-in authorities (its revised children as known at the cut-off, and as known now) take the
+    months of their authority up to the scope's month, whatever their own events span.
 -#}
 with
 
@@ -41,7 +44,22 @@ la_bounds as (
     from events
     inner join event_types
         on events.event_type = event_types.event_type
+    where not {{ is_stand_in('events.la_code') }}
     group by events.la_code
+
+),
+
+stand_in_bounds as (
+
+    {{ stand_in_bounds('la_bounds') }}
+
+),
+
+all_bounds as (
+
+    select * from la_bounds
+    union all
+    select * from stand_in_bounds
 
 ),
 
@@ -68,7 +86,7 @@ final as (
         {{ month_start(add_months('month_ends.period_end', -11)) }} as window_start_date,
         la_bounds.first_event_date,
         la_bounds.last_event_date
-    from la_bounds
+    from all_bounds as la_bounds
     inner join month_ends
         on
             la_bounds.first_event_date <= month_ends.period_end
