@@ -80,7 +80,8 @@ def serving_file(folder: Path) -> Path:
                 "period_label": "Q4 2017-18", "period_name": "January to March 2018",
                 "previous_period_label": "Q3 2017-18", "previous_period_end": date(2017, 12, 31),
                 "numerator": now[0], "denominator": now[1], "value": now[2],
-                "previous_numerator": before[0], "previous_denominator": before[1], "previous_value": before[2],
+                "previous_numerator": before[0], "previous_denominator": before[1],
+                "previous_value": before[2],
                 "previous_is_window_complete": True, "is_revised": revised,
                 "first_reported_numerator": 850 if revised else None,
                 "first_reported_denominator": 6100 if revised else None,
@@ -166,7 +167,7 @@ def test_report_sections_glossary_and_latest_month(tmp_path: Path) -> None:
 
 def test_unknown_period_and_authority_say_what_exists(tmp_path: Path) -> None:
     serving = serving_file(tmp_path)
-    with pytest.raises(ReportError, match=r"no complete quarter ending 2017-09 .* quarters: 2017-12, 2018-03"):
+    with pytest.raises(ReportError, match=r"quarter ending 2017-09 .* quarters: 2017-12, 2018-03"):
         write_reports(serving, tmp_path / "out", period="2017-08")
     with pytest.raises(ReportError, match=r"no authority E0 .*E10000015"):
         write_reports(serving, tmp_path / "out", la_code="E0")

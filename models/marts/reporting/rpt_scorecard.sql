@@ -7,7 +7,8 @@
 {#- A period's label from dim_month's columns of a relation (Q4 2017-18, or 2018-03 for a month). -#}
 {%- set period_label = {} -%}
 {%- for relation in ['assessed', 'previous_months'] -%}
-    {%- do period_label.update({relation: "case when assessed.reporting_period = 'quarter' then " ~ dbt.concat([
+    {%- set quarter_case = "case when assessed.reporting_period = 'quarter' then " -%}
+    {%- do period_label.update({relation: quarter_case ~ dbt.concat([
         "'Q'", "cast(" ~ relation ~ ".financial_quarter as " ~ string ~ ")", "' '",
         "cast(" ~ relation ~ ".financial_year_start as " ~ string ~ ")", "'-'",
         dbt.right("cast(" ~ relation ~ ".financial_year_start + 1 as " ~ string ~ ")", "2"),
@@ -297,7 +298,7 @@ assessed as (
             when round(value, 6) = round(previous_value, 6) then 'same'
             when value > previous_value then 'up'
             else 'down'
-        end as change,
+        end as value_change,
         case
             when polarity not in ('high', 'low') or target is null or value is null then null
             when polarity = 'high' and value >= target then 'green'
@@ -356,7 +357,7 @@ final as (
         denominator,
         value,
         is_window_complete,
-        change,
+        value_change as change,  -- noqa: RF04
         is_published,
         first_reported_numerator,
         first_reported_denominator,
