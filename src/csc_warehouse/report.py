@@ -1,22 +1,20 @@
 """The quarterly performance report: one self-contained HTML file per authority, in the shape of the
 committee reports councils publish (kpi-catalogue 3).
 
-It reads only published, aggregate marts (`marts.rpt_scorecard`, `marts.fct_kpi_monthly`,
-`reference.dim_kpi`) from the serving file BI tools read, never child-level rows. Sections follow the
-service areas; each indicator has this quarter and last ("x% (n out of m)", "rate (count)"), the
-target, neighbour and national averages, quartile, direction of travel against its polarity, RAG, a
-13-month trend chart (so the same month a year before is its first point), the latest month where the
-data runs past the quarter, and, for a figure revised since it was first reported, that first figure.
-A glossary gives every definition. The page prints to A4 (print styles in the template).
+It reads only published, aggregate marts (`marts.rpt_scorecard`, `marts.dim_month`, `reference.dim_kpi`)
+from the serving file BI tools read, never child-level rows. Sections and their order come from dim_kpi
+(`section`, `display_order`); each indicator has this quarter and last, the target (the nearest year's,
+said so, when the year has none), neighbour and national averages, quartile, direction of travel, RAG,
+a 13-month trend chart with honest axes and target and average lines, the latest month where the data
+run past the quarter, and a glossary. Every display string comes from `presentation.py`.
 
-`publish=True` makes it safe to publish as English official statistics are: every count from 1 to 4,
-and every percentage, rate or average built on such a count, is shown as "x" (DfE convention), and a
-note says so. Zero is shown.
+`suppress=True` makes it safe to publish (`suppression.py`): counts of 1-4 and what is built on them are
+"x", so is any figure from which one could be worked out, and nothing derived from a hidden figure is
+shown (RAG, quartile, arrow, chart point: a gap). The page prints to A4 (print styles in the template).
 """
 
 from __future__ import annotations
 
-import calendar
 import html
 import os
 from dataclasses import dataclass, field
@@ -27,73 +25,47 @@ from typing import Any
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from csc_warehouse import presentation
+from csc_warehouse.presentation import (
+    PARTIAL_NOTE,
+    POLARITY_WORDS,
+    SUPPRESSED_NOTE,
+    Presented,
+    Shown,
+    format_benchmark,
+    format_figure,
+    present,
+)
+from csc_warehouse.suppression import SUPPRESSED, FigureKey, Suppression
+
 __all__ = ["Cell", "ReportError", "format_cell", "write_reports"]
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-SUPPRESSED = "x"
-SMALL_COUNTS = range(1, 5)  # 1-4 are suppressed when publishing
-
-# Service areas of dim_kpi, grouped as the committee reports group them.
-SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Early help and front door", ("Front door",)),
-    ("Referral and assessment", ("Referrals", "Assessments", "Children in need")),
-    ("Child protection", ("Child protection",)),
-    ("Children looked after", ("Children looked after", "Placement stability", "Health")),
-    ("Care leavers", ("Care leavers",)),
-    ("Adoption and permanence", ("Adoption", "Permanence")),
-)
-QUARTILE_WORDS = {1: "Top", 2: "Second", 3: "Third", 4: "Fourth"}
-POLARITY_WORDS = {"high": "High is good", "low": "Low is good", "none": "N/A"}
+Cell = Shown  # a cell as printed (text, suppressed, partial)
 
 
 class ReportError(ValueError):
     """The report cannot be written as asked; the message says what is available."""
 
 
-@dataclass(frozen=True)
-class Cell:
-    text: str
-    is_suppressed: bool = False
-
-
-def _whole(number: float | None) -> str:
-    return "-" if number is None else f"{round(number):,}"
-
-
-def _is_small(number: float | None) -> bool:
-    return number is not None and round(number) in SMALL_COUNTS
-
-
 def format_cell(
-    unit: str, value: float | None, numerator: float | None, denominator: float | None, *, publish: bool
+    unit: str,
+    value: float | None,
+    numerator: float | None,
+    denominator: float | None,
+    *,
+    suppress: bool = False,
+    publish: bool | None = None,
 ) -> Cell:
-    """A figure as the reports print it: count 903 · pct 94.0% (485 out of 510) · rate10k 224.0 (5,974) ·
-    days or score 532 (51 children). With `publish`, small counts and what is built on them are "x"."""
-    if value is None and numerator is None:
-        return Cell("-")
-    # A rate's denominator is the child population, never small; every other denominator counts children.
-    counts = [numerator] if unit in ("count", "rate10k") else [numerator, denominator]
-    if publish and any(_is_small(c) for c in counts):
+    """One figure as the report prints it (presentation.format_figure), "x" when `suppress` and it
+    rests on a count of 1-4 (primary suppression; secondary needs the whole report: build_report)."""
+    from csc_warehouse.suppression import Figure, is_primary
+
+    suppress = suppress if publish is None else publish
+    figure = Figure(FigureKey("", "month", date.min), unit, "", numerator, denominator)
+    if suppress and is_primary(figure):
         return Cell(SUPPRESSED, is_suppressed=True)
-    if unit == "count":
-        return Cell(_whole(value))
-    if value is None:
-        return Cell(f"- ({_whole(numerator)} out of {_whole(denominator)})" if unit == "pct" else "-")
-    if unit == "pct":
-        return Cell(f"{value:.1f}% ({_whole(numerator)} out of {_whole(denominator)})")
-    if unit == "rate10k":
-        return Cell(f"{value:,.1f} ({_whole(numerator)})")
-    return Cell(f"{value:,.1f} ({_whole(denominator)} children)")
-
-
-def _benchmark(unit: str, value: float | None) -> str:
-    if value is None:
-        return "N/A"
-    if unit == "pct":
-        return f"{value:.1f}%"
-    if unit == "count":
-        return f"{round(value):,}"
-    return f"{value:,.1f}"
+    return Cell(format_figure(unit, value, numerator, denominator))
 
 
 @dataclass
@@ -104,19 +76,24 @@ class Indicator:
     unit: str
     period_type: str
     polarity: str
-    previous: Cell
-    current: Cell
-    first_reported: Cell | None  # set when the current figure was revised since first reported
-    target: str
-    neighbour: str
-    national: str
-    quartile: str
-    direction: str  # improved / declined / no change / n/a
-    arrow: str  # the value's movement since last quarter: ↑ ↓ → (or blank)
-    rag: str | None
+    is_headline: bool
+    shown: Presented
     latest_month: str | None  # "April 2018: 228.8 (6,100)" when the data runs past the quarter
     chart_svg: str
-    suppressed_any: bool = False
+    chart_note: str = ""
+
+    # The template's names for the presented strings.
+    @property
+    def current(self) -> Shown:
+        return self.shown.current
+
+    @property
+    def previous(self) -> Shown:
+        return self.shown.previous
+
+    @property
+    def first_reported(self) -> Shown | None:
+        return self.shown.first_reported
 
 
 @dataclass
@@ -128,52 +105,53 @@ class Report:
     period_end: date
     previous_label: str
     sections: list[tuple[str, list[Indicator]]] = field(default_factory=list)
-    publish: bool = False
+    suppress: bool = False
     generated_at: str = ""
     source: str = ""
+    suppression: Suppression | None = None
+    displayed: list[FigureKey] = field(default_factory=list)
+
+    @property
+    def has_partial(self) -> bool:
+        return any(i.current.is_partial or i.previous.is_partial for _, items in self.sections for i in items)
+
+    @property
+    def has_nearest_target(self) -> bool:
+        return any(i.shown.target_note for _, items in self.sections for i in items)
 
 
-def _quarter_end(month: date) -> date:
-    """The end of the financial quarter (Apr-Jun, Jul-Sep, Oct-Dec, Jan-Mar) holding `month`."""
-    end_month = ((month.month - 1) // 3 + 1) * 3
-    return date(month.year, end_month, calendar.monthrange(month.year, end_month)[1])
+def _axis(unit: str, values: list[float]) -> tuple[float, float, str]:
+    """Zero-based axes: 0-100 for a percentage; 0 to a round number above the largest value (or line)
+    for counts, rates, days and scores. Returns (low, high, what the range is)."""
+    if unit == "pct":
+        return 0.0, 100.0, "0-100%"
+    top = max([v for v in values if v is not None] + [0.0])
+    if top <= 0:
+        return 0.0, 5.0, "from 0"
+    magnitude = 10 ** (len(str(int(top))) - 1)
+    step = magnitude / 2 if top / magnitude <= 5 else magnitude
+    high = (int(top / step) + 1) * step
+    return 0.0, float(high), "from 0"
 
 
-def _quarter_words(end: date) -> tuple[str, str]:
-    first = date(end.year, end.month - 2, 1)
-    fy_start = end.year if end.month >= 4 else end.year - 1
-    quarter = {6: 1, 9: 2, 12: 3, 3: 4}[end.month]
-    words = f"{calendar.month_name[first.month]} to {calendar.month_name[end.month]} {end.year}"
-    return f"Q{quarter} {fy_start}-{str(fy_start + 1)[2:]}", words
-
-
-def _previous_quarter_end(end: date) -> date:
-    month = end.month - 3 if end.month > 3 else end.month + 9
-    year = end.year if end.month > 3 else end.year - 1
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _month_end(day: date) -> date:
-    return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
-
-
-def _add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return _month_end(date(index // 12, index % 12 + 1, 1))
-
-
-def trend_svg(points: list[tuple[date, float | None]], unit: str, *, highlight: date, title: str) -> str:
-    """A small line chart (inline SVG) of the monthly values; the period's month is marked, and the first
-    point (the same month a year before) is labelled, so the year-on-year change reads at a glance."""
-    width, height, left, right, top, bottom = 300, 110, 38, 8, 10, 22
-    shown = [(d, v) for d, v in points if v is not None]
+def trend_svg(
+    points: list[tuple[date, float | None, bool]],
+    unit: str,
+    *,
+    highlight: date,
+    title: str,
+    lines: dict[str, float | None] | None = None,
+) -> str:
+    """A small line chart (inline SVG) of the monthly values on a zero-based axis (0-100 for a
+    percentage), with the target and averages as labelled horizontal lines. A month without a value
+    (suppressed, or missing) is a gap in the line; a figure whose window is not yet covered is a hollow
+    point. The period's month is marked."""
+    width, height, left, right, top, bottom = 300, 120, 40, 56, 10, 22
+    shown = [(d, v) for d, v, _ in points if v is not None]
     if len(shown) < 2:
         return '<p class="nochart">Not enough months to chart.</p>'
-    low, high = min(v for _, v in shown), max(v for _, v in shown)
-    if high == low:
-        low, high = low - 1, high + 1
-    span = high - low
-    low, high = low - span * 0.1, high + span * 0.1
+    lines = {k: v for k, v in (lines or {}).items() if v is not None}
+    low, high, _ = _axis(unit, [v for _, v in shown] + list(lines.values()))
     n = len(points)
 
     def x(i: int) -> float:
@@ -184,30 +162,47 @@ def trend_svg(points: list[tuple[date, float | None]], unit: str, *, highlight: 
 
     path = " ".join(
         f"{'M' if i == 0 or points[i - 1][1] is None else 'L'}{x(i):.1f},{y(v):.1f}"
-        for i, (_, v) in enumerate(points)
+        for i, (_, v, _) in enumerate(points)
         if v is not None
     )
     dots = "".join(
         f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="{3.2 if d == highlight else 1.8}" '
-        f'class="{"dot now" if d == highlight else "dot"}">'
-        f"<title>{d:%b %Y}: {_benchmark(unit, v)}</title></circle>"
-        for i, (d, v) in enumerate(points)
+        f'class="dot{" now" if d == highlight else ""}{" partial" if partial else ""}">'
+        f"<title>{d:%b %Y}: {format_benchmark(unit, v)}{' (window not yet covered)' if partial else ''}"
+        "</title></circle>"
+        for i, (d, v, partial) in enumerate(points)
         if v is not None
+    )
+    gaps = "".join(
+        f'<line x1="{x(i):.1f}" y1="{y(low):.1f}" x2="{x(i):.1f}" y2="{y(low) - 5:.1f}" class="gap">'
+        f"<title>{d:%b %Y}: not shown</title></line>"
+        for i, (d, v, _) in enumerate(points)
+        if v is None
+    )
+    reference = "".join(
+        f'<line x1="{left}" y1="{y(v):.1f}" x2="{width - right}" y2="{y(v):.1f}" class="ref {name}"/>'
+        f'<text x="{width - right + 3}" y="{y(v) + 3:.1f}" class="axis {name}">{label} '
+        f"{format_benchmark(unit, v)}</text>"
+        for name, label, v in (
+            (name, {"target": "Target", "national": "England", "neighbour": "Neighbours"}[name], v)
+            for name, v in lines.items()
+        )
     )
     first, last = points[0][0], points[-1][0]
     labels = (
-        f'<text x="{left - 4}" y="{y(high - span * 0.1) + 4:.1f}" class="axis" text-anchor="end">'
-        f"{_benchmark(unit, high - span * 0.1)}</text>"
-        f'<text x="{left - 4}" y="{y(low + span * 0.1) + 4:.1f}" class="axis" text-anchor="end">'
-        f"{_benchmark(unit, low + span * 0.1)}</text>"
+        f'<text x="{left - 4}" y="{y(high) + 4:.1f}" class="axis" text-anchor="end">'
+        f"{format_benchmark(unit, high)}</text>"
+        f'<text x="{left - 4}" y="{y(low) + 3:.1f}" class="axis" text-anchor="end">'
+        f"{format_benchmark(unit, low)}</text>"
         f'<text x="{left}" y="{height - 6}" class="axis">{first:%b %Y}</text>'
         f'<text x="{width - right}" y="{height - 6}" class="axis" text-anchor="end">{last:%b %Y}</text>'
     )
     return (
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(title)}: '
         f'monthly trend">'
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" class="base"/>'
-        f'<path d="{path}" class="line"/>{dots}{labels}</svg>'
+        f'<line x1="{left}" y1="{y(low):.1f}" x2="{width - right}" y2="{y(low):.1f}" class="base"/>'
+        f'<line x1="{left}" y1="{y(high):.1f}" x2="{width - right}" y2="{y(high):.1f}" class="grid"/>'
+        f'{reference}<path d="{path}" class="line"/>{dots}{gaps}{labels}</svg>'
     )
 
 
@@ -217,130 +212,169 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[d
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-Point = tuple[date, float | None, float | None, float | None]  # month end, value, numerator, denominator
+class _Row:
+    """A rpt_scorecard row with attribute access (what presentation.present reads)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:  # a column an older serving file lacks
+        return None
 
 
-def _indicator(row: dict[str, Any], trend: list[Point], latest: Point | None, *, publish: bool) -> Indicator:
-    """One scorecard row (rpt_scorecard joined to dim_kpi's definition) as the report shows it."""
-    unit = row["unit"]
-    current = format_cell(unit, row["value"], row["numerator"], row["denominator"], publish=publish)
-    previous = format_cell(
-        unit, row["previous_value"], row["previous_numerator"], row["previous_denominator"], publish=publish
-    )
-    first = None
-    if row.get("is_revised"):
-        first = format_cell(
-            unit,
-            row["first_reported_value"],
-            row["first_reported_numerator"],
-            row["first_reported_denominator"],
-            publish=publish,
+def _months_back(end: date, months: int) -> date:
+    index = end.year * 12 + end.month - 1 - months
+    year, month = divmod(index, 12)
+    following = date(year + (month == 11), (month + 1) % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+def _indicator(
+    row: _Row,
+    months: list[_Row],
+    later: _Row | None,
+    *,
+    suppression: Suppression | None,
+    pools: tuple[frozenset[str], frozenset[str]],
+) -> Indicator:
+    """One indicator of the report: its presented strings, its chart and its latest month."""
+    national, neighbour = pools
+    shown = present(row, suppression=suppression, unsafe_national=national, unsafe_neighbour=neighbour)
+    hidden = suppression.suppressed if suppression is not None else set()
+    points = [
+        (
+            m.period_end,
+            None if FigureKey(m.kpi_id, "month", m.period_end) in hidden else m.value,
+            m.is_window_complete is False,
         )
-    # A month's trend point is hidden like its cell would be.
-    points = []
-    suppressed_any = current.is_suppressed or previous.is_suppressed
-    for month, value, numerator, denominator in trend:
-        cell = format_cell(unit, value, numerator, denominator, publish=publish)
-        suppressed_any |= cell.is_suppressed
-        points.append((month, None if cell.is_suppressed else value))
+        for m in months
+    ]
+    lines = {
+        "target": row.target,
+        "national": row.national_average if shown.national else None,
+        "neighbour": row.neighbour_average if shown.neighbour else None,
+    }
+    note = ""
+    if any(v is None and FigureKey(row.kpi_id, "month", d) in hidden for d, v, _ in points):
+        note = "Gaps: months not shown, to protect small numbers."
     latest_text = None
-    if latest is not None:
-        cell = format_cell(unit, latest[1], latest[2], latest[3], publish=publish)
-        latest_text = f"{latest[0]:%B %Y}: {cell.text}"
-    quartile = row.get("quartile")
-    arrow = ""
-    if not (current.is_suppressed or previous.is_suppressed) and None not in (
-        row["value"],
-        row["previous_value"],
-    ):
-        arrow = (
-            "↑"
-            if row["value"] > row["previous_value"]
-            else "↓"
-            if row["value"] < row["previous_value"]
-            else "→"
+    if later is not None:
+        text = (
+            SUPPRESSED
+            if FigureKey(later.kpi_id, "month", later.period_end) in hidden
+            else format_figure(later.unit, later.value, later.numerator, later.denominator)
         )
+        latest_text = f"{later.period_end:%B %Y}: {text}"
     return Indicator(
-        kpi_id=row["kpi_id"],
-        name=row["kpi_name"],
-        definition=row.get("definition") or "",
-        unit=unit,
-        period_type=row["period_type"],
-        polarity=row["polarity"],
-        previous=previous,
-        current=current,
-        first_reported=first,
-        target="N/A" if row.get("target") is None else _benchmark(unit, row["target"]),
-        neighbour=_benchmark(unit, row.get("neighbour_average")),
-        national=_benchmark(unit, row.get("national_average")),
-        quartile=QUARTILE_WORDS.get(int(quartile), "N/A") if quartile is not None else "N/A",
-        direction=(row.get("direction_of_travel") or "n/a") if arrow else "n/a",
-        arrow=arrow,
-        rag=None if current.is_suppressed else row.get("rag"),
+        kpi_id=row.kpi_id,
+        name=row.kpi_name,
+        definition=row.definition or "",
+        unit=row.unit,
+        period_type=row.period_type,
+        polarity=row.polarity,
+        is_headline=bool(row.is_headline),
+        shown=shown,
         latest_month=latest_text,
-        chart_svg=trend_svg(points, unit, highlight=row["period_end"], title=row["kpi_name"]),
-        suppressed_any=suppressed_any,
+        chart_svg=trend_svg(points, row.unit, highlight=row.period_end, title=row.kpi_name, lines=lines),
+        chart_note=note,
     )
 
 
 def build_report(
-    con: duckdb.DuckDBPyConnection, la_code: str, quarter_end: date, *, publish: bool, source: str
+    con: duckdb.DuckDBPyConnection,
+    la_code: str,
+    quarter_end: date,
+    *,
+    suppress: bool = False,
+    source: str = "",
+    publish: bool | None = None,
 ) -> Report:
-    rows = _rows(
-        con,
-        """select s.*, k.definition, k.display_order as kpi_order
-           from marts.rpt_scorecard s join reference.dim_kpi k using (kpi_id)
-           where s.la_code = ? and s.reporting_period = 'quarter' and s.period_end = ?
-           order by k.display_order""",
-        [la_code, quarter_end],
-    )
+    suppress = suppress if publish is None else publish
+    rows = [
+        _Row(r)
+        for r in _rows(
+            con,
+            """select s.*, k.definition from marts.rpt_scorecard s join reference.dim_kpi k using (kpi_id)
+               where s.la_code = ? and s.reporting_period = 'quarter' and s.period_end = ?
+               order by s.display_order, s.kpi_id""",
+            [la_code, quarter_end],
+        )
+    ]
     if not rows:
         raise ReportError(f"no quarter ending {quarter_end} for {la_code} in marts.rpt_scorecard")
-    first_month = _add_months(quarter_end, -12)
-    monthly = _rows(
-        con,
-        """select kpi_id, period_end, value, numerator, denominator from marts.fct_kpi_monthly
-           where la_code = ? and period_end >= ? order by kpi_id, period_end""",
-        [la_code, first_month],
-    )
-    trends: dict[str, list[Point]] = {}
-    latest: dict[str, Point] = {}
+    first_month = _months_back(quarter_end, 12)
+    monthly = [
+        _Row(m)
+        for m in _rows(
+            con,
+            """select * from marts.rpt_scorecard
+               where la_code = ? and reporting_period = 'month' and period_end >= ?
+               order by kpi_id, period_end""",
+            [la_code, first_month],
+        )
+    ]
+    trends: dict[str, list[_Row]] = {}
+    latest: dict[str, _Row] = {}
     for m in monthly:
-        point = (m["period_end"], m["value"], m["numerator"], m["denominator"])
-        if m["period_end"] <= quarter_end:
-            trends.setdefault(m["kpi_id"], []).append(point)
+        if m.period_end <= quarter_end:
+            trends.setdefault(m.kpi_id, []).append(m)
         else:
-            latest[m["kpi_id"]] = point  # ordered by month: the last one wins
-    label, words = _quarter_words(quarter_end)
-    previous_label, _ = _quarter_words(_previous_quarter_end(quarter_end))
+            latest[m.kpi_id] = m  # ordered by month: the last one wins
+    # What the page shows: both quarters of the table, the chart's months, the latest month.
+    displayed = [FigureKey(r.kpi_id, "quarter", quarter_end) for r in rows]
+    displayed += [
+        FigureKey(r.kpi_id, "quarter", r.previous_period_end) for r in rows if r.previous_period_end
+    ]
+    displayed += [FigureKey(m.kpi_id, "month", m.period_end) for ms in trends.values() for m in ms]
+    displayed += [FigureKey(m.kpi_id, "month", m.period_end) for m in latest.values()]
+    suppression = None
+    pools: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+    if suppress:
+        suppression = presentation.suppress_shown(con, la_code, displayed, _months_back(quarter_end, 24))
+        pools = presentation.unsafe_pools(con, la_code, "quarter", [quarter_end])
+    first = rows[0]
     report = Report(
         la_code=la_code,
         la_name=la_code,
-        period_label=label,
-        period_words=words,
+        period_label=first.period_label,
+        period_words=first.period_name or "",
         period_end=quarter_end,
-        previous_label=previous_label,
-        publish=publish,
+        previous_label=first.previous_period_label or "previous quarter",
+        suppress=suppress,
         generated_at=datetime.now().strftime("%d %B %Y %H:%M"),
         source=source,
+        suppression=suppression,
+        displayed=displayed,
     )
-    by_area: dict[str, list[Indicator]] = {}
-    for row in rows:
-        indicator = _indicator(row, trends.get(row["kpi_id"], []), latest.get(row["kpi_id"]), publish=publish)
-        by_area.setdefault(row["area"], []).append(indicator)
-    for title, areas in SECTIONS:
-        items = [i for area in areas for i in by_area.pop(area, [])]
-        if items:
-            report.sections.append((title, items))
-    for area, items in sorted(by_area.items()):  # an area a user added to dim_kpi gets its own section
-        report.sections.append((area, items))
+    for title, items in presentation.sections(rows):
+        report.sections.append(
+            (
+                title,
+                [
+                    _indicator(
+                        r,
+                        trends.get(r.kpi_id, []),
+                        latest.get(r.kpi_id),
+                        suppression=suppression,
+                        pools=pools,
+                    )
+                    for r in items
+                ],
+            )
+        )
     return report
 
 
 def render(report: Report) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html", "j2"]))
     template = env.get_template("report.html.j2")
-    return template.render(report=report, polarity_words=POLARITY_WORDS, suppressed=SUPPRESSED)
+    return template.render(
+        report=report,
+        polarity_words=POLARITY_WORDS,
+        suppressed=SUPPRESSED,
+        suppressed_note=SUPPRESSED_NOTE,
+        partial_note=PARTIAL_NOTE,
+    )
 
 
 def available_quarters(con: duckdb.DuckDBPyConnection) -> list[date]:
@@ -350,16 +384,28 @@ def available_quarters(con: duckdb.DuckDBPyConnection) -> list[date]:
     return [row[0] for row in found]
 
 
+def quarter_holding(con: duckdb.DuckDBPyConnection, month: date) -> date | None:
+    """The end of the quarter holding `month`, from dim_month."""
+    found = con.execute(
+        "select quarter_end_date from marts.dim_month where ? between month_start_date and month_end_date",
+        [month],
+    ).fetchall()
+    return found[0][0] if found else None
+
+
 def write_reports(
     database: Path,
     out_dir: Path,
     *,
     period: str | None = None,
     la_code: str | None = None,
-    publish: bool = False,
+    suppress: bool = False,
+    publish: bool | None = None,
 ) -> list[Path]:
-    """Write report_<la>_<YYYY-QN>.html for the quarter holding `period` (YYYY-MM; default the latest
-    quarter), for `la_code` or every authority; returns the files written."""
+    """Write report_<la>_<Qn_YYYY-YY>.html for the quarter holding `period` (YYYY-MM; default the latest
+    quarter), for `la_code` or every authority; returns the files written. `suppress` (or its older
+    name `publish`) suppresses small numbers for publication (files ..._suppressed.html)."""
+    suppress = suppress if publish is None else publish
     if not Path(database).is_file():
         raise ReportError(f"{database} not found: run `cscw refresh` first (it publishes the serving file)")
     with duckdb.connect(str(database), read_only=True) as con:
@@ -373,12 +419,11 @@ def write_reports(
                 month = date.fromisoformat(f"{period}-01" if len(period) == 7 else period)
             except ValueError:
                 raise ReportError(f"--period must be a month as YYYY-MM, not {period!r}") from None
-            quarter_end = _quarter_end(month)
+            quarter_end = quarter_holding(con, month)
             if quarter_end not in quarters:
                 shown = ", ".join(f"{q:%Y-%m}" for q in quarters[-8:])
-                raise ReportError(
-                    f"no complete quarter ending {quarter_end:%Y-%m} in the data; quarters: {shown}"
-                )
+                ending = f" ending {quarter_end:%Y-%m}" if quarter_end else f" holding {period}"
+                raise ReportError(f"no complete quarter{ending} in the data; quarters: {shown}")
         codes = [
             r[0]
             for r in con.execute("select distinct la_code from marts.rpt_scorecard order by 1").fetchall()
@@ -388,9 +433,9 @@ def write_reports(
         out_dir.mkdir(parents=True, exist_ok=True)
         written = []
         for code in [la_code] if la_code else codes:
-            report = build_report(con, code, quarter_end, publish=publish, source=Path(database).name)
+            report = build_report(con, code, quarter_end, suppress=suppress, source=Path(database).name)
             label = report.period_label.replace(" ", "_")
-            path = out_dir / f"report_{code}_{label}{'_publish' if publish else ''}.html"
+            path = out_dir / f"report_{code}_{label}{'_suppressed' if suppress else ''}.html"
             tmp = path.with_suffix(".html.tmp")
             tmp.write_text(render(report), encoding="utf-8")
             os.replace(tmp, path)  # a reader never sees half a file

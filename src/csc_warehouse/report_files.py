@@ -1,5 +1,7 @@
 """The monthly report as files: the latest month's scorecard as CSV and Markdown under data/reports/.
 
+Display strings, direction and suppression come from `presentation.py`, as for `cscw scorecard`.
+
 The rows are those `cscw scorecard` prints (scorecard.read_scorecard: every KPI of the latest month per
 authority beside the month before, with target, RAG, neighbour and national averages, quartile, direction
 of travel and revisions from marts.rpt_scorecard), read from the serving file the refresh has just
@@ -20,13 +22,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from csc_warehouse.scorecard import (
-    ScorecardRow,
-    format_benchmark,
-    format_value,
-    quartile_word,
-    read_scorecard,
-)
+from csc_warehouse.presentation import PARTIAL_NOTE, SUPPRESSED_NOTE
+from csc_warehouse.scorecard import PresentedRow, present_scorecard, read_scorecard
 
 CSV_COLUMNS: tuple[str, ...] = (
     "la_code",
@@ -54,6 +51,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     "first_reported_value",
     "previous_is_revised",
     "previous_first_reported_value",
+    "is_window_complete",
+    "shown",
+    "previous_shown",
 )
 
 
@@ -73,17 +73,11 @@ class ReportFiles:
         }
 
 
-def change_word(polarity: str | None, value: float | None, previous: float | None) -> str:
+def change_word(shown: PresentedRow) -> str:
     """up / down / same, and whether that is better or worse where the KPI has a polarity."""
-    if value is None or previous is None:
-        return ""
-    if value == previous:
-        return "same"
-    up = value > previous
-    word = "up" if up else "down"
-    polarity = (polarity or "").lower()
-    if polarity in ("high", "low"):
-        word += " (better)" if up == (polarity == "high") else " (worse)"
+    word = shown.shown.change
+    if word and shown.shown.direction in ("improved", "declined"):
+        word += " (better)" if shown.shown.direction == "improved" else " (worse)"
     return word
 
 
@@ -93,40 +87,48 @@ def _number(value: float | None) -> Any:
     return int(value) if float(value).is_integer() else round(float(value), 4)
 
 
-def csv_text(rows: Iterable[ScorecardRow]) -> str:
+def csv_text(rows: Iterable[PresentedRow]) -> str:
+    """One line per KPI; a suppressed figure's numbers are left empty and its shown text is "x"."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for r in rows:
+    for item in rows:
+        r, shown = item.row, item.shown
+        now = (lambda v: "") if shown.current.is_suppressed else _number
+        before = (lambda v: "") if shown.previous.is_suppressed else _number
         writer.writerow(
             [
                 r.la_code,
                 r.period_end.isoformat(),
-                r.area,
+                r.section or r.area,
                 r.kpi_id,
                 r.kpi_name,
                 r.unit,
                 r.polarity,
-                _number(r.numerator),
-                _number(r.denominator),
-                _number(r.value),
+                now(r.numerator),
+                now(r.denominator),
+                now(r.value),
                 r.previous_period_end.isoformat() if r.previous_period_end else "",
-                _number(r.previous_numerator),
-                _number(r.previous_denominator),
-                _number(r.previous_value),
-                change_word(r.polarity, r.value, r.previous_value),
-                r.direction_of_travel or "",
+                before(r.previous_numerator),
+                before(r.previous_denominator),
+                before(r.previous_value),
+                change_word(item),
+                shown.direction,
                 _number(r.target),
-                r.rag or "",
-                _number(r.neighbour_average),
-                _number(r.national_average),
-                "" if r.quartile is None else int(r.quartile),
+                shown.rag,
+                shown.neighbour and _number(r.neighbour_average),
+                shown.national and _number(r.national_average),
+                "" if r.quartile is None or not shown.quartile else int(r.quartile),
                 "true" if r.is_revised else "false",
-                _number(r.first_reported_value),
+                "" if shown.first_reported is None or shown.first_reported.is_suppressed
+                else _number(r.first_reported_value),
                 "true" if r.previous_is_revised else "false",
-                _number(r.previous_first_reported_value),
+                "" if shown.previous.is_suppressed else _number(r.previous_first_reported_value),
+                "true" if r.is_window_complete else "false",
+                shown.current.text,
+                shown.previous.text,
             ]
-        )
+        )  # fmt: skip
     return out.getvalue()
 
 
@@ -135,47 +137,45 @@ def _cell(text: str) -> str:
 
 
 def markdown_text(
-    rows: list[ScorecardRow], *, source: Path, notes: Iterable[str] = (), generated: datetime | None = None
+    rows: list[PresentedRow],
+    *,
+    source: Path,
+    notes: Iterable[str] = (),
+    generated: datetime | None = None,
+    suppress: bool = False,
 ) -> str:
     generated = generated or datetime.now().replace(microsecond=0)
     lines: list[str] = []
-    for la_code, la_rows in groupby(rows, key=lambda r: r.la_code):
+    for la_code, la_rows in groupby(rows, key=lambda p: p.row.la_code):
         la_rows = list(la_rows)
-        first = la_rows[0]
+        first = la_rows[0].row
         previous = f"{first.previous_period_end:%b %Y}" if first.previous_period_end else "Previous"
         lines += [
             f"# Scorecard {la_code}: month ending {first.period_end:%d %B %Y}",
             "",
-            f"| Area | KPI | {first.period_end:%b %Y} | {previous} | Change "
+            f"| Section | KPI | {first.period_end:%b %Y} | {previous} | Change "
             "| Target | RAG | Neighbours | National | Quartile |",
             "|---|---|--:|--:|---|--:|---|--:|--:|---|",
         ]
-        for r in la_rows:
-            current = format_value(r.unit, r.value, r.numerator, r.denominator)
-            if r.is_revised:
-                current += f" (revised; first reported {format_benchmark(r.unit, r.first_reported_value)})"
-            before = (
-                format_value(r.unit, r.previous_value, r.previous_numerator, r.previous_denominator)
-                if r.previous_period_end
-                else ""
-            )
-            if before and r.previous_is_revised:
-                first_reported = format_benchmark(r.unit, r.previous_first_reported_value)
-                before += f" (revised; first reported {first_reported})"
-            change = change_word(r.polarity, r.value, r.previous_value)
-            comparisons = " | ".join(
-                [
-                    format_benchmark(r.unit, r.target),
-                    r.rag or "",
-                    format_benchmark(r.unit, r.neighbour_average),
-                    format_benchmark(r.unit, r.national_average),
-                    quartile_word(r.quartile),
-                ]
-            )
+        for item in la_rows:
+            r, shown = item.row, item.shown
+            current = shown.current.text
+            if shown.first_reported is not None:
+                current += f" (revised; first reported {shown.first_reported.text})"
+            before = shown.previous.text
+            if before and shown.previous_first_reported is not None:
+                before += f" (revised; first reported {shown.previous_first_reported.text})"
+            target = shown.target + (f" ({shown.target_note})" if shown.target_note else "")
+            comparisons = " | ".join([target, shown.rag, shown.neighbour, shown.national, shown.quartile])
             lines.append(
-                f"| {_cell(r.area)} | {_cell(r.kpi_name)} | {current} | {before} | {change} | {comparisons} |"
+                f"| {_cell(r.section or r.area)} | {_cell(r.kpi_name)} | {current} | {before} "
+                f"| {change_word(item)} | {comparisons} |"
             )
         lines.append("")
+        if any(p.shown.current.is_partial or p.shown.previous.is_partial for p in la_rows):
+            lines += [PARTIAL_NOTE, ""]
+    if suppress:
+        lines += [SUPPRESSED_NOTE, ""]
     notes = list(notes)
     if notes:
         lines += ["## Data quality warnings", ""] + [f"- {_cell(n)}" for n in notes] + [""]
@@ -190,19 +190,28 @@ def _write(path: Path, text: str) -> None:
 
 
 def write_scorecard_report(
-    database: Path, out_dir: Path, *, la_code: str | None = None, notes: Iterable[str] = ()
+    database: Path,
+    out_dir: Path,
+    *,
+    la_code: str | None = None,
+    notes: Iterable[str] = (),
+    suppress: bool = False,
 ) -> ReportFiles:
-    """Write the latest month's scorecard of `database` to `out_dir`; `notes` are listed as warnings."""
+    """Write the latest month's scorecard of `database` to `out_dir`; `notes` are listed as warnings.
+    With `suppress`, small numbers are suppressed for publication (files named ..._suppressed)."""
     database, out_dir = Path(database), Path(out_dir)
     rows = read_scorecard(database, la_code=la_code)
     if not rows:
         return ReportFiles(None, None, None, 0)
     out_dir.mkdir(parents=True, exist_ok=True)
     latest = max(r.period_end for r in rows)
-    stem = f"scorecard_{latest:%Y-%m}" + (f"_{la_code}" if la_code else "")
+    stem = (
+        f"scorecard_{latest:%Y-%m}" + (f"_{la_code}" if la_code else "") + ("_suppressed" if suppress else "")
+    )
     csv_path, md_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.md"
-    _write(csv_path, csv_text(rows))
-    _write(md_path, markdown_text(rows, source=database, notes=notes))
+    presented = present_scorecard(database, rows, suppress=suppress)
+    _write(csv_path, csv_text(presented))
+    _write(md_path, markdown_text(presented, source=database, notes=notes, suppress=suppress))
     return ReportFiles(latest.isoformat(), csv_path, md_path, len(rows))
 
 

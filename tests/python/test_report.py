@@ -34,8 +34,15 @@ KPIS = [
 ]  # fmt: skip
 
 
+SECTIONS = {"Referrals": "Referral and assessment", "Child protection": "Child protection",
+            "Children looked after": "Children looked after", "Care leavers": "Care leavers",
+            "Adoption": "Adoption and permanence"}  # fmt: skip
+
+
 def serving_file(folder: Path) -> Path:
     """A serving file with the marts the report reads, for one authority, by hand."""
+    from test_scorecard import SCHEMA
+
     path = folder / "serving.duckdb"
     con = duckdb.connect(str(path))
     con.execute("create schema marts; create schema reference")
@@ -43,20 +50,21 @@ def serving_file(folder: Path) -> Path:
         "create table reference.dim_kpi (kpi_id varchar, kpi_name varchar, area varchar, unit varchar, "
         "period_type varchar, polarity varchar, display_order integer, definition varchar)"
     )
+    schema = {**SCHEMA, "period_name": "varchar", "is_headline": "boolean"}
+    con.execute(f"create table marts.rpt_scorecard ({', '.join(f'{c} {t}' for c, t in schema.items())})")
     con.execute(
-        """create table marts.rpt_scorecard (
-            la_code varchar, reporting_period varchar, period_end date, kpi_id varchar, kpi_name varchar,
-            area varchar, unit varchar, period_type varchar, polarity varchar, display_order integer,
-            numerator double, denominator double, value double, previous_numerator double,
-            previous_denominator double, previous_value double, is_revised boolean,
-            first_reported_numerator double, first_reported_denominator double, first_reported_value double,
-            target double, neighbour_average double, national_average double, quartile integer,
-            direction_of_travel varchar, rag varchar)"""
+        "create table marts.dim_month as select month_end_date, date_trunc('month', month_end_date)::date "
+        "as month_start_date, last_day(date_trunc('quarter', month_end_date) + interval 2 month) "
+        "as quarter_end_date from (select unnest(?::date[]) as month_end_date)",
+        [MONTHS],
     )
-    con.execute(
-        "create table marts.fct_kpi_monthly (la_code varchar, kpi_id varchar, period_end date, "
-        "numerator double, denominator double, value double)"
-    )
+
+    def insert(values: dict) -> None:
+        con.execute(
+            f"insert into marts.rpt_scorecard ({', '.join(values)}) values ({', '.join('?' * len(values))})",
+            list(values.values()),
+        )
+
     for order, (kpi, unit, ptype, polarity, area, now, before) in enumerate(KPIS):
         name = kpi.replace("_", " ").capitalize()
         con.execute(
@@ -64,28 +72,42 @@ def serving_file(folder: Path) -> Path:
             [kpi, name, area, unit, ptype, polarity, order, f"Definition of {name}."],
         )
         revised = kpi == "re_referral_12m_pct"  # first reported 850 of 6,100
-        con.execute(
-            f"insert into marts.rpt_scorecard values (?, 'quarter', {', '.join(['?'] * 24)})",
-            ["E10000015", QUARTER_END, kpi, name, area, unit, ptype, polarity, order, *now, *before, revised,
-             850 if revised else None, 6100 if revised else None, 13.934 if revised else None,
-             *((16.0, 25.0, 22.6) if unit == "pct" else (None, None, None)),
-             2 if unit == "pct" else None, "improved" if polarity != "none" else "n/a",
-             "green" if unit == "pct" else None],
-        )  # fmt: skip
+        common = {"la_code": "E10000015", "kpi_id": kpi, "kpi_name": name, "area": area,
+                  "section": SECTIONS[area], "unit": unit, "period_type": ptype, "polarity": polarity,
+                  "display_order": order, "is_headline": False, "is_window_complete": True,
+                  "is_revised": False, "previous_is_revised": False}  # fmt: skip
+        insert({**common, "reporting_period": "quarter", "period_end": QUARTER_END,
+                "period_label": "Q4 2017-18", "period_name": "January to March 2018",
+                "previous_period_label": "Q3 2017-18", "previous_period_end": date(2017, 12, 31),
+                "numerator": now[0], "denominator": now[1], "value": now[2],
+                "previous_numerator": before[0], "previous_denominator": before[1],
+                "previous_value": before[2],
+                "previous_is_window_complete": True, "is_revised": revised,
+                "first_reported_numerator": 850 if revised else None,
+                "first_reported_denominator": 6100 if revised else None,
+                "first_reported_value": 13.934 if revised else None,
+                "target": 16.0 if unit == "pct" else None, "target_basis": "year" if unit == "pct" else None,
+                "neighbour_average": 25.0 if unit == "pct" else None,
+                "national_average": 22.6 if unit == "pct" else None,
+                "neighbour_average_basis": "seed", "national_average_basis": "seed",
+                "quartile": 2 if unit == "pct" else None,
+                "direction_of_travel": "improved" if polarity != "none" else "n/a",
+                "change": "up" if now[2] > before[2] else ("down" if now[2] < before[2] else "same"),
+                "rag": "green" if unit == "pct" else None})  # fmt: skip
+        insert({**common, "reporting_period": "quarter", "period_end": date(2017, 12, 31),
+                "numerator": before[0], "denominator": before[1], "value": before[2]})  # fmt: skip
         for i, month in enumerate(MONTHS):
             num = now[0] + (i % 3) if now[0] > 10 else now[0]
             den = now[1]
             value = num if unit == "count" else (100 * num / den if unit == "pct" else now[2])
-            con.execute(
-                "insert into marts.fct_kpi_monthly values ('E10000015', ?, ?, ?, ?, ?)",
-                [kpi, month, num, den, value],
-            )
+            insert({**common, "reporting_period": "month", "period_end": month, "numerator": num,
+                    "denominator": den, "value": value})  # fmt: skip
     con.close()
     return path
 
 
 def test_cells_read_like_the_reports() -> None:
-    assert format_cell("pct", 14.327, 883, 6163, publish=False).text == "14.3% (883 out of 6,163)"
+    assert format_cell("pct", 14.327, 883, 6163, publish=False).text == "14.3% (883 of 6,163)"
     assert format_cell("rate10k", 223.745, 5974, 267000, publish=False).text == "223.7 (5,974)"
     assert format_cell("count", 903, 903, None, publish=False).text == "903"
     assert format_cell("days", 532.0, 1064, 2, publish=False).text == "532.0 (2 children)"
@@ -122,11 +144,12 @@ def test_published_report_has_no_small_count_anywhere(tmp_path: Path) -> None:
     assert cells.count("x") >= 7
     for text in cells:
         assert not re.fullmatch(r"[1-4]", text.strip()), text
-        assert not re.search(r"\((?:[1-4]) out of|out of [1-4]\)", text), text
+        assert not re.search(r"\((?:[1-4]) of|of [1-4]\)", text), text
     assert "75.0%" not in page and "6.7%" not in page
     assert "suppressed, a count of 1 to 4" in page
+    assert path.name == "report_E10000015_Q4_2017-18_suppressed.html"
     # A figure on large numbers is unaffected.
-    assert "14.3% (883 out of 6,163)" in page and "(revised; first reported 13.9% (850 out of 6,100))" in page
+    assert "14.3% (883 of 6,163)" in page and "(revised; first reported 13.9% (850 of 6,100))" in page
 
 
 def test_report_sections_glossary_and_latest_month(tmp_path: Path) -> None:
@@ -144,8 +167,8 @@ def test_report_sections_glossary_and_latest_month(tmp_path: Path) -> None:
 
 def test_unknown_period_and_authority_say_what_exists(tmp_path: Path) -> None:
     serving = serving_file(tmp_path)
-    with pytest.raises(ReportError, match=r"no complete quarter ending 2017-12 .* quarters: 2018-03"):
-        write_reports(serving, tmp_path / "out", period="2017-11")
+    with pytest.raises(ReportError, match=r"quarter ending 2017-09 .* quarters: 2017-12, 2018-03"):
+        write_reports(serving, tmp_path / "out", period="2017-08")
     with pytest.raises(ReportError, match=r"no authority E0 .*E10000015"):
         write_reports(serving, tmp_path / "out", la_code="E0")
     with pytest.raises(ReportError, match="run `cscw refresh` first"):

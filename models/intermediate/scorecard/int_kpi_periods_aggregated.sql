@@ -4,7 +4,8 @@
     the latest figure and the figure as first reported (fct_kpi_published).
     Quarters: a PIT or R12M KPI takes its quarter-end month's figure; an IN-MONTH KPI adds the numerators
     and denominators of its three months (a rate10k keeps the quarter-end month's population) and
-    recomputes the value. A quarter's first-reported IN-MONTH figure adds its months' first-reported
+    recomputes the value. A figure is whole (is_window_complete) when its month's is; an IN-MONTH
+    quarter when all three months' are. A quarter's first-reported IN-MONTH figure adds its months' first-reported
     figures, and exists only when all three months were published.
 -#}
 with
@@ -39,6 +40,7 @@ month_figures as (
         monthly.numerator,
         monthly.denominator,
         monthly.value,
+        monthly.is_window_complete,
         published.period_end is not null as is_published,
         published.numerator as first_reported_numerator,
         published.denominator as first_reported_denominator,
@@ -64,6 +66,9 @@ quarter_totals as (
         unit,
         period_type,
         count(*) as months_in_period,
+        min(case when is_window_complete then 1 else 0 end) as all_months_complete,
+        max(case when period_end = quarter_end_date and is_window_complete then 1 else 0 end)
+            as end_month_complete,
         sum(case when is_published then 1 else 0 end) as months_published,
         sum(numerator) as month_numerator_total,
         sum(denominator) as month_denominator_total,
@@ -97,6 +102,9 @@ quarter_counts as (
             else end_denominator
         end as denominator,
         case
+            when period_type = 'IN-MONTH' then all_months_complete = 1 else end_month_complete = 1
+        end as is_window_complete,
+        case
             when period_type <> 'IN-MONTH' then end_published = 1
             else months_published = 3
         end as is_published,
@@ -126,6 +134,7 @@ quarter_figures as (
         numerator,
         denominator,
         {{ kpi_value('unit', 'numerator', 'denominator') }} as value,
+        is_window_complete,
         is_published,
         first_reported_numerator,
         first_reported_denominator,
@@ -151,6 +160,7 @@ final as (
         numerator,
         denominator,
         value,
+        is_window_complete,
         is_published,
         first_reported_numerator,
         first_reported_denominator,
@@ -168,6 +178,7 @@ final as (
         numerator,
         denominator,
         value,
+        is_window_complete,
         is_published,
         first_reported_numerator,
         first_reported_denominator,

@@ -3,8 +3,31 @@
     quarter end whose three months are reporting months), as the seeds' reports lay it out. The rules
     are in this model's description in _marts__models.yml.
 -#}
-{%- set min_authorities = var('benchmark_min_authorities') | int -%}
 {%- set string = dbt.type_string() -%}
+{#- A period's label from dim_month's columns of a relation (Q4 2017-18, or 2018-03 for a month). -#}
+{%- set period_label = {} -%}
+{%- for relation in ['assessed', 'previous_months'] -%}
+    {%- set quarter_case = "case when assessed.reporting_period = 'quarter' then " -%}
+    {%- do period_label.update({relation: quarter_case ~ dbt.concat([
+        "'Q'", "cast(" ~ relation ~ ".financial_quarter as " ~ string ~ ")", "' '",
+        "cast(" ~ relation ~ ".financial_year_start as " ~ string ~ ")", "'-'",
+        dbt.right("cast(" ~ relation ~ ".financial_year_start + 1 as " ~ string ~ ")", "2"),
+    ]) ~ " else " ~ dbt.concat([
+        "cast(" ~ relation ~ ".calendar_year as " ~ string ~ ")", "'-'",
+        dbt.right(dbt.concat(["'0'", "cast(" ~ relation ~ ".calendar_month as " ~ string ~ ")"]), "2"),
+    ]) ~ " end"}) -%}
+{%- endfor -%}
+{#- A month's name from its number. -#}
+{%- set month_name = {} -%}
+{%- for expression in ['assessed.calendar_month', 'assessed.calendar_month - 2'] -%}
+    {%- set whens = [] -%}
+    {%- for name in ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August',
+                     'September', 'October', 'November', 'December'] -%}
+        {%- do whens.append("when " ~ loop.index ~ " then '" ~ name ~ "'") -%}
+    {%- endfor -%}
+    {%- do month_name.update({expression: "case " ~ expression ~ " " ~ whens | join(" ") ~ " end"}) -%}
+{%- endfor -%}
+{%- set min_authorities = var('benchmark_min_authorities') | int -%}
 
 with
 
@@ -60,6 +83,43 @@ periods as (
     from figures
     inner join months
         on figures.period_end = months.month_end_date
+
+),
+
+-- Targets: the period's financial year, else the nearest year with a target for the LA and KPI (the
+-- later one when two are as near).
+target_candidates as (
+
+    select
+        periods.la_code,
+        periods.kpi_id,
+        periods.reporting_period,
+        periods.period_end,
+        targets.financial_year_start as target_financial_year_start,
+        targets.target,
+        targets.amber_tolerance_pct,
+        targets.source,
+        row_number() over (
+            partition by periods.la_code, periods.kpi_id, periods.reporting_period, periods.period_end
+            order by
+                abs(targets.financial_year_start - periods.financial_year_start),
+                targets.financial_year_start desc
+        ) as year_rank,
+        case
+            when targets.financial_year_start = periods.financial_year_start then 'year' else 'nearest year'
+        end as target_basis
+    from periods
+    inner join targets
+        on
+            periods.la_code = targets.la_code
+            and periods.kpi_id = targets.kpi_id
+
+),
+
+chosen_targets as (
+
+    select * from target_candidates
+    where year_rank = 1
 
 ),
 
@@ -127,6 +187,8 @@ compared as (
         current_period.calendar_year,
         current_period.calendar_month,
         kpis.kpi_name,
+        kpis.section,
+        kpis.is_headline,
         kpis.area,
         kpis.unit,
         kpis.period_type,
@@ -135,6 +197,7 @@ compared as (
         current_period.numerator,
         current_period.denominator,
         current_period.value,
+        current_period.is_window_complete,
         current_period.is_published,
         current_period.first_reported_numerator,
         current_period.first_reported_denominator,
@@ -144,13 +207,17 @@ compared as (
         previous_period.numerator as previous_numerator,
         previous_period.denominator as previous_denominator,
         previous_period.value as previous_value,
+        previous_period.is_window_complete as previous_is_window_complete,
         coalesce(previous_period.is_published, false) as previous_is_published,
         previous_period.first_reported_value as previous_first_reported_value,
         previous_period.first_reported_numerator as previous_first_reported_numerator,
         previous_period.first_reported_denominator as previous_first_reported_denominator,
-        targets.target,
-        coalesce(targets.amber_tolerance_pct, {{ var('rag_amber_tolerance_pct') }}) as amber_tolerance_pct,
-        targets.source as target_source,
+        chosen_targets.target,
+        coalesce(chosen_targets.amber_tolerance_pct, {{ var('rag_amber_tolerance_pct') }})
+            as amber_tolerance_pct,
+        chosen_targets.source as target_source,
+        chosen_targets.target_financial_year_start,
+        chosen_targets.target_basis,
         computed.authorities_with_value,
         computed.national_value as computed_national_average,
         computed.neighbours_loaded,
@@ -174,11 +241,12 @@ compared as (
             and current_period.kpi_id = previous_period.kpi_id
             and current_period.reporting_period = previous_period.reporting_period
             and current_period.previous_period_end = previous_period.period_end
-    left join targets
+    left join chosen_targets
         on
-            current_period.la_code = targets.la_code
-            and current_period.kpi_id = targets.kpi_id
-            and current_period.financial_year_start = targets.financial_year_start
+            current_period.la_code = chosen_targets.la_code
+            and current_period.kpi_id = chosen_targets.kpi_id
+            and current_period.reporting_period = chosen_targets.reporting_period
+            and current_period.period_end = chosen_targets.period_end
     left join computed
         on
             current_period.la_code = computed.la_code
@@ -226,6 +294,12 @@ assessed as (
             else 'declined'
         end as direction_of_travel,
         case
+            when value is null or previous_value is null then null
+            when round(value, 6) = round(previous_value, 6) then 'same'
+            when value > previous_value then 'up'
+            else 'down'
+        end as value_change,
+        case
             when polarity not in ('high', 'low') or target is null or value is null then null
             when polarity = 'high' and value >= target then 'green'
             when polarity = 'low' and value <= target then 'green'
@@ -237,24 +311,39 @@ assessed as (
 
 ),
 
+labelled as (
+
+    select
+        assessed.*,
+        {{ period_label['assessed'] }} as period_label,
+        case
+            when assessed.reporting_period = 'quarter'
+                then {{ dbt.concat([
+                    month_name['assessed.calendar_month - 2'], "' to '", month_name['assessed.calendar_month'],
+                    "' '", "cast(assessed.calendar_year as " ~ string ~ ")",
+                ]) }}
+            else {{ dbt.concat([
+                month_name['assessed.calendar_month'], "' '", "cast(assessed.calendar_year as " ~ string ~ ")",
+            ]) }}
+        end as period_name,
+        {{ period_label['previous_months'] }} as previous_period_label
+    from assessed
+    left join months as previous_months
+        on assessed.previous_period_end = previous_months.month_end_date
+
+),
+
 final as (
 
     select
         la_code,
         reporting_period,
         period_end,
-        case
-            when reporting_period = 'quarter'
-                then {{ dbt.concat([
-                    "'Q'", "cast(financial_quarter as " ~ string ~ ")", "' '",
-                    "cast(financial_year_start as " ~ string ~ ")", "'-'",
-                    dbt.right("cast(financial_year_start + 1 as " ~ string ~ ")", "2"),
-                ]) }}
-            else {{ dbt.concat([
-                "cast(calendar_year as " ~ string ~ ")", "'-'",
-                dbt.right(dbt.concat(["'0'", "cast(calendar_month as " ~ string ~ ")"]), "2"),
-            ]) }}
-        end as period_label,
+        period_label,
+        period_name,
+        previous_period_label,
+        section,
+        is_headline,
         financial_year_start,
         financial_quarter,
         kpi_id,
@@ -267,6 +356,8 @@ final as (
         numerator,
         denominator,
         value,
+        is_window_complete,
+        value_change as change,  -- noqa: RF04
         is_published,
         first_reported_numerator,
         first_reported_denominator,
@@ -284,6 +375,7 @@ final as (
         previous_numerator,
         previous_denominator,
         previous_value,
+        previous_is_window_complete,
         previous_first_reported_numerator,
         previous_first_reported_denominator,
         previous_first_reported_value,
@@ -297,6 +389,8 @@ final as (
         ) as previous_is_revised,
         direction_of_travel,
         target,
+        target_financial_year_start,
+        target_basis,
         amber_tolerance_pct,
         rag,
         target_source,
@@ -343,7 +437,7 @@ final as (
                 and seeded_quartile is not null
                 then quartile_source
         end as quartile_source
-    from assessed
+    from labelled
 
 )
 
