@@ -79,6 +79,16 @@ QUANTITIES: dict[tuple[str, str], str] = {
     ("care_leaver_eet_pct", "d"): "care_leaver",
     ("care_leaver_suitable_accom_pct", "d"): "care_leaver",
     ("care_leaver_in_touch_pct", "d"): "care_leaver",
+    ("contact_decision_48h_pct", "d"): "contact_decision",
+    ("referral_to_assessment_pct", "d"): "referral",
+    ("assessment_nfa_pct", "d"): "assessment_completed",
+    ("children_allocated_pct", "d"): "cin",
+    ("cin_plans_open", "n"): "cin_plan_open",
+    ("cin_plan_le_1y_pct", "d"): "cin_plan_open",
+    ("eh_episodes_ended", "n"): "eh_ended",
+    ("eh_stepped_up_pct_r12m", "d"): "eh_ended",
+    ("care_leaver_17_18_eet_pct", "d"): "care_leaver_17_18",
+    ("care_leaver_17_18_suitable_accom_pct", "d"): "care_leaver_17_18",
 }
 # Quantities that are the sum of others, month by month.
 TOTALS: dict[str, tuple[str, ...]] = {"cla": ("cla_excl_uasc", "uasc")}
