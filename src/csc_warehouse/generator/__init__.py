@@ -20,7 +20,11 @@ One module per job, stage by stage (``run.generate_authority`` calls them in thi
   events;
 - ``recording``: recording lags, event ids, corrected versions and tombstones;
 - ``children``: one row per child in the events;
-- ``writer``: the files; ``fault_rows``: the bad rows written on request (``--faults``).
+- ``added_events`` (with ``case_view``, ``reviews``, ``initial_health``, ``early_help``,
+  ``allocations``): events simulated last from the case as recorded, each purpose from a random stream
+  of its own, so they leave every earlier row as it was (the plain reviews are replaced by chains);
+- ``writer``: the files; ``fault_rows``: the bad rows written on request (``--faults``);
+- ``measured``: the v2 rates counted straight from events, for calibration.
 
 Everything is vectorised with numpy: Python loops run over stages, chain positions and code lists only,
 never over events. Dates are held as int64 days since 1970-01-01 and timestamps as int64 seconds.

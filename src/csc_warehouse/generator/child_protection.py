@@ -1,4 +1,8 @@
-"""Child protection plans' review conferences."""
+"""Child protection plans' plain review conferences, always on time.
+
+These rows are replaced by the review chains of `reviews` (stage 6), which have late reviews too; they
+are still drawn here, from the shared stream, so that every row drawn after them stays as it was.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ def cp_reviews(
     start: np.ndarray,
     end: np.ndarray,
 ) -> None:
-    """First review within 3 months of the ICPC, then every 6 months while the plan is open."""
+    """First review within 3 months of the ICPC, then every 6 months while the plan is open (replaced
+    later by `reviews.cp_review_chains`)."""
     rng = ctx.rng
     end = np.minimum(end, ctx.data_end + 1)
     first = rng.integers(55, 91, start.size)

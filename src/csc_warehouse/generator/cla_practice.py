@@ -28,7 +28,9 @@ from csc_warehouse.generator.visits import visits
 
 
 def cla_reviews_and_visits(ctx: Context, buf: EventBuffer, shown: pd.DataFrame) -> None:
-    """Reviews within 20 working days, then 3 months, then every 6 months; visits every 3-6 weeks."""
+    """Reviews within 20 working days, then 3 months, then every 6 months (replaced later by
+    `reviews.cla_review_chains`, drawn here so the shared stream stays as it was); visits every 3-6
+    weeks."""
     rng = ctx.rng
     looked_after = shown["s0"].to_numpy() != "V3"
     start = np.where(looked_after, shown["start"].to_numpy(), shown["c2_day"].to_numpy())

@@ -179,9 +179,11 @@ PLACEMENT_CODES: tuple[tuple[tuple[str, ...], tuple[float, ...]], ...] = (
 )
 BABY_OTHER_PLACEMENT = "R3"  # mother and baby units
 ADOPTION_PLACEMENTS = (("A6", "A5", "A4", "A3"), (0.55, 0.30, 0.10, 0.05))
-# Median km from home by placement group (lognormal, sigma 1), and adoption placements.
-PLACEMENT_KM = (9.0, 30.0, 6.0, 3.0, 20.0)
-ADOPTION_KM = 25.0
+# Median km from home by placement group (lognormal, sigma 1), and adoption placements: ~9% of the
+# children looked after with a distance are placed more than 20 miles (32.19 km) away, as the large
+# county's 83 of 930 placed "at a distance", beyond its neighbours (kpi-catalogue, HRT-SUFF, Nov 2017).
+PLACEMENT_KM = (6.3, 21.0, 4.2, 2.1, 14.0)
+ADOPTION_KM = 17.5
 PLACE_CHANGE_REASONS = (
     ("CARPL", "CREQB", "CREQO", "CHILD", "LAREQ", "CLOSE", "STAND", "ALLEG", "APPRR", "PLACE", "OTHER"),
     (0.35, 0.12, 0.10, 0.08, 0.08, 0.05, 0.03, 0.02, 0.02, 0.05, 0.10),
@@ -232,3 +234,36 @@ EPOCH = np.datetime64("1970-01-01", "D")
 ADOPT, SGO, HOME, LONG, OTHER = range(5)
 
 UASC_ROW = len(CLA_AGE_BANDS)  # the row of the by-band tables used for UASC
+
+# --- events simulated from the recorded case, each purpose with a random stream of its own -------------
+# Review chains (rates: `GeneratorSettings.cp_reviews_on_time_pct` / `cla_reviews_on_time_pct`). A review
+# held on time falls up to this many days before its due date (CLA first review: working days after
+# the start); a late one this many days after it. Two reviews on one day now and then (a reconvened
+# conference recorded twice).
+CP_REVIEW_EARLY_DAYS, CP_REVIEW_LATE_DAYS = (0, 28), (1, 35)
+CLA_FIRST_REVIEW_WD, CLA_FIRST_REVIEW_LATE_WD = (5, 20), (21, 45)
+CLA_REVIEW_EARLY_DAYS, CLA_REVIEW_LATE_DAYS = (0, 21), (1, 42)
+SAME_DAY_REVIEW_P = 0.005
+# Initial health assessments: the share of new periods whose yearly health assessments (above) already
+# give one within 20 working days (the first falls 20-60 days after the start, 15% missed; measured on
+# the large county), so that the two together meet the setting `iha_in_20wd_pct`. Late ones within
+# 21-60 working days; of the rest, this share never has one in the period.
+BASE_IHA_IN_20WD_SHARE = 0.08
+IHA_WD, IHA_LATE_WD, IHA_NEVER_P = (3, 20), (21, 60), 0.15
+# Early help episodes: from contacts decided `early_help` and from assessments ending in early help
+# (a step-down), in these shares of the episodes wanted (`early_help_per_10k` a year); each lasts a
+# gamma number of days; a child has one episode at a time. A child referred to social care while in
+# early help is stepped up on the referral day (up to `EH_STEP_UP_LOOKAHEAD_DAYS` after the start).
+EH_FROM_CONTACT_SHARE = 0.55
+EH_KEPT_SHARE = 0.91  # of the episodes drawn, those left once a child has one at a time (measured)
+EH_START_WD = (1, 10)
+EH_SHAPE, EH_MEAN_DAYS, EH_MIN_DAYS = 2.0, 190.0, 21
+EH_STEP_UP_LOOKAHEAD_DAYS = 365
+# Worker allocations (GLO: 99.1% of open children allocated): per referral, a worker the same or next
+# working days, some later, a few the days before the referral (so not for it), a few never; then a
+# change of worker now and then while the referral is open. Workers: a pool per authority.
+ALLOCATION_WD = ((0, 1), (1, 2), (2, 4), (4, 11))  # ranges of working days after the referral
+ALLOCATION_WD_P = (0.42, 0.33, 0.20, 0.05)
+ALLOCATION_BEFORE_P, ALLOCATION_NEVER_P = 0.003, 0.003
+WORKER_CHANGES_PER_YEAR = 0.7
+WORKERS_PER_10K = 12.5

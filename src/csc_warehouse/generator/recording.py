@@ -121,7 +121,7 @@ def corrections(ctx: Context, ev: pd.DataFrame, people: People) -> tuple[pd.Data
     return first, latest
 
 
-def tombstoned_duplicates(ctx: Context, ev: pd.DataFrame) -> pd.DataFrame:
+def tombstoned_duplicates(ctx: Context, ev: pd.DataFrame, first_number: int | None = None) -> pd.DataFrame:
     """~0.3% of events were entered twice; the duplicate is deleted later (a tombstone version).
 
     Deleting duplicates, not genuine events, keeps every end's start in the latest view while still
@@ -130,7 +130,8 @@ def tombstoned_duplicates(ctx: Context, ev: pd.DataFrame) -> pd.DataFrame:
     rng = ctx.rng
     rows = pick(ctx, ev, ctx.settings.deletions_pct / 100)
     dup = ev.iloc[rows].copy()
-    dup["event_id"] = make_ids("E", np.arange(len(ev) + 1, len(ev) + 1 + rows.size), width=7)
+    first_number = len(ev) + 1 if first_number is None else first_number  # after the events' own ids
+    dup["event_id"] = make_ids("E", np.arange(first_number, first_number + rows.size), width=7)
     dup["recorded_at"] = dup["recorded_at"] + rng.integers(5, 600, rows.size)
     tomb = dup.copy()
     tomb["recorded_at"] = np.minimum(

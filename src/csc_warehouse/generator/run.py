@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import pyarrow as pa
 
+from csc_warehouse.generator.added_events import added_events
 from csc_warehouse.generator.children import children_of_events
 from csc_warehouse.generator.constants import DAY
 from csc_warehouse.generator.context import make_context, to_date, window
@@ -210,12 +212,16 @@ def generate_authority(
                 )
         with stage("children"):
             children, events = children_of_events(ctx, people, events, disabled=short_break_children)
+        with stage("added events"):
+            kept, added = added_events(ctx, events, children, people)
         with stage("tables"):
-            event_days = events["event_at"] // DAY
+            event_days = (
+                np.concatenate([events["event_at"].to_numpy()[kept], added["event_at"].to_numpy()]) // DAY
+            )
             return AuthorityFiles(
                 la_code=authority.la_code,
                 children=children_table(ctx, children),
-                events=events_table(ctx, events),
+                events=pa.concat_tables([events_table(ctx, events).filter(kept), events_table(ctx, added)]),
                 population=population_table(ctx, pop),
                 first_event_date=to_date(int(event_days.min())),
                 last_event_date=to_date(int(event_days.max())),
