@@ -142,7 +142,8 @@ def event_targets(profile: Profile) -> tuple[Target, ...]:
 def read_event_rates(con: duckdb.DuckDBPyConnection, profile: Profile, last: str) -> tuple[Reading, ...]:
     """Each event target's reading, counted from raw.events up to the month end `last`."""
     last_day = int((np.datetime64(last, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64))
-    rates = measure(latest_events(con), last_day, profile.population)
+    # A cursor of its own: read_targets may leave a result unread on `con`, which blocks it.
+    rates = measure(latest_events(con.cursor()), last_day, profile.population)
     return tuple(
         Reading(t, rates[t.kpi_id], "rate10k" if t.kpi_id.endswith("per_10k") else "pct")
         for t in event_targets(profile)

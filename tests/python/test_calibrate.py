@@ -13,7 +13,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from csc_warehouse.calibrate import calibrate, event_targets, read_targets
+from csc_warehouse.calibrate import calibrate, event_targets, read_event_rates, read_targets
 from csc_warehouse.profile import Authority, GeneratorSettings, Profile, Target, load_profile
 
 
@@ -124,3 +124,45 @@ def test_event_targets_follow_the_settings_weighted_by_children() -> None:
     got = {t.kpi_id: t.target for t in event_targets(two)}
     assert got["cla_reviews_held_in_timescale_pct"] == pytest.approx(92.0)
     assert got["cp_reviews_held_in_timescale_pct"] == pytest.approx(97.5)
+
+
+def test_event_rates_read_the_latest_versions_after_the_kpis() -> None:
+    """On the connection read_targets used: three early help episodes ended in the year to 2018-03-31.
+    EH1 stepped up; EH2 first recorded as stepped up, then corrected to not; EH3's stepped-up end is a
+    duplicate deleted later (a tombstone), its real end not stepped up: 1 of 3 stepped up."""
+    con = duckdb.connect()
+    con.execute("create schema marts; create schema reference; create schema raw")
+    con.execute(
+        "create table reference.dim_kpi as select 'a' as kpi_id, 'count' as unit, 'PIT' as period_type"
+    )
+    con.execute(
+        "create table marts.fct_kpi_monthly as select 'A' as la_code, 'a' as kpi_id, "
+        "date '2018-03-31' as period_end, 1.0 as numerator, null::double as denominator"
+    )
+    con.execute(
+        "create table raw.events (event_id varchar, la_code varchar, child_id varchar, event_type varchar, "
+        "event_at timestamp, recorded_at timestamp, episode_id varchar, referral_id varchar, code varchar, "
+        "code2 varchar, value double, is_deleted boolean)"
+    )
+    rows = [
+        ("E1", "C1", "early_help_started", "2017-05-01", "2017-05-01", "EH1", None, False),
+        ("E2", "C1", "early_help_ended", "2017-09-01", "2017-09-01", "EH1", "step_up", False),
+        ("E3", "C2", "early_help_started", "2017-06-01", "2017-06-01", "EH2", None, False),
+        ("E4", "C2", "early_help_ended", "2017-10-01", "2017-10-01", "EH2", "step_up", False),
+        ("E4", "C2", "early_help_ended", "2017-10-01", "2017-10-09", "EH2", None, False),
+        ("E5", "C3", "early_help_started", "2017-07-01", "2017-07-01", "EH3", None, False),
+        ("E6", "C3", "early_help_ended", "2017-11-01", "2017-11-01", "EH3", None, False),
+        ("E7", "C3", "early_help_ended", "2017-11-01", "2017-11-02", "EH3", "step_up", False),
+        ("E7", "C3", "early_help_ended", "2017-11-01", "2017-11-20", "EH3", "step_up", True),
+    ]
+    con.executemany(
+        "insert into raw.events values (?, 'A', ?, ?, ?, ?, ?, null, null, ?, null, ?)",
+        [list(r) for r in rows],
+    )
+    profile = load_profile("large-county")
+    _, _, last = read_targets(con, (Target("a", 1, 1, "x"),))
+    readings = {r.target.kpi_id: r for r in read_event_rates(con, profile, last)}
+    assert readings["eh_stepped_up_pct_r12m"].value == pytest.approx(100 / 3)
+    # Three episodes started in the year, per 10,000 of the county's 267,000 children.
+    assert readings["eh_episodes_started_per_10k"].value == pytest.approx(3 * 10_000 / 267_000)
+    assert readings["children_allocated_pct"].value is None  # no open referral: no denominator
