@@ -64,6 +64,11 @@ class GeneratorSettings:
     corrections_pct: float = 1.0  # events entered wrongly and corrected later (a second version)
     deletions_pct: float = 0.3  # events entered twice, the duplicate deleted later (a tombstone)
     late_recording_factor: float = 1.0  # share of events recorded two or more days after they happened
+    cp_reviews_on_time_pct: float = 97.5  # CP review conferences held by their due date (LEI, GLO)
+    cla_reviews_on_time_pct: float = 95.0  # looked-after reviews held by their due date (RUT 93%-96%)
+    iha_in_20wd_pct: float = 60.0  # new periods of care with a health assessment within 20 working days
+    early_help_per_10k: float = 45.0  # early help episodes started a year (HRT 2017/18: 1,198 started)
+    early_help_step_up_pct: float = 14.0  # early help episodes ending stepped up to social care (RUT 14%)
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -13,8 +13,8 @@ from datetime import date
 import duckdb
 import pytest
 
-from csc_warehouse.calibrate import calibrate, read_targets
-from csc_warehouse.profile import Target
+from csc_warehouse.calibrate import calibrate, event_targets, read_event_rates, read_targets
+from csc_warehouse.profile import Authority, GeneratorSettings, Profile, Target, load_profile
 
 
 @pytest.mark.slow
@@ -31,6 +31,17 @@ def test_profile_reproduces_its_targets(profile: str, scale: float) -> None:
     ]
     assert not report, "\n".join(report)
     assert len(result.readings) == len(result.profile.targets) >= 6
+    # The v2 rates counted from the events; the small unitary's handful of children is left out.
+    assert [r.target.kpi_id for r in result.event_readings] == [
+        t.kpi_id for t in event_targets(result.profile)
+    ]
+    if profile != "small-unitary":
+        outside = [
+            f"{r.target.label}: got {r.value}, target {r.target.target} ± {r.target.tolerance}"
+            for r in result.event_readings
+            if not r.within
+        ]
+        assert not outside, "\n".join(outside)
 
 
 def month_rows(kpi: str, unit: str, period_type: str, values: list[tuple[float, float | None]]):
@@ -86,3 +97,72 @@ def test_unknown_target_kpi_is_named() -> None:
     )
     with pytest.raises(ValueError, match="no KPI nope"):
         read_targets(con, (Target("nope", 1, 1, "x"),))
+
+
+def test_event_targets_follow_the_settings_weighted_by_children() -> None:
+    defaults = {t.kpi_id: t.target for t in event_targets(load_profile("large-county"))}
+    assert defaults == {
+        "cp_reviews_held_in_timescale_pct": 97.5,
+        "cla_reviews_held_in_timescale_pct": 95.0,
+        "cla_iha_20wd_pct_r12m": 60.0,
+        "eh_stepped_up_pct_r12m": 14.0,
+        "eh_episodes_started_per_10k": 45.0,
+        "children_allocated_pct": 99.1,
+        "cla_placed_20_miles_plus_pct": 8.9,
+    }
+    # 30,000 children at 90% and 10,000 at 98%: (30,000 x 90 + 10,000 x 98) / 40,000 = 92%.
+    two = Profile(
+        name="two",
+        description="",
+        authorities=(
+            Authority("A", "A", 30_000, GeneratorSettings(cla_reviews_on_time_pct=90.0)),
+            Authority("B", "B", 10_000, GeneratorSettings(cla_reviews_on_time_pct=98.0)),
+        ),
+        targets=(),
+        path=load_profile("large-county").path,
+    )
+    got = {t.kpi_id: t.target for t in event_targets(two)}
+    assert got["cla_reviews_held_in_timescale_pct"] == pytest.approx(92.0)
+    assert got["cp_reviews_held_in_timescale_pct"] == pytest.approx(97.5)
+
+
+def test_event_rates_read_the_latest_versions_after_the_kpis() -> None:
+    """On the connection read_targets used: three early help episodes ended in the year to 2018-03-31.
+    EH1 stepped up; EH2 first recorded as stepped up, then corrected to not; EH3's stepped-up end is a
+    duplicate deleted later (a tombstone), its real end not stepped up: 1 of 3 stepped up."""
+    con = duckdb.connect()
+    con.execute("create schema marts; create schema reference; create schema raw")
+    con.execute(
+        "create table reference.dim_kpi as select 'a' as kpi_id, 'count' as unit, 'PIT' as period_type"
+    )
+    con.execute(
+        "create table marts.fct_kpi_monthly as select 'A' as la_code, 'a' as kpi_id, "
+        "date '2018-03-31' as period_end, 1.0 as numerator, null::double as denominator"
+    )
+    con.execute(
+        "create table raw.events (event_id varchar, la_code varchar, child_id varchar, event_type varchar, "
+        "event_at timestamp, recorded_at timestamp, episode_id varchar, referral_id varchar, code varchar, "
+        "code2 varchar, value double, is_deleted boolean)"
+    )
+    rows = [
+        ("E1", "C1", "early_help_started", "2017-05-01", "2017-05-01", "EH1", None, False),
+        ("E2", "C1", "early_help_ended", "2017-09-01", "2017-09-01", "EH1", "step_up", False),
+        ("E3", "C2", "early_help_started", "2017-06-01", "2017-06-01", "EH2", None, False),
+        ("E4", "C2", "early_help_ended", "2017-10-01", "2017-10-01", "EH2", "step_up", False),
+        ("E4", "C2", "early_help_ended", "2017-10-01", "2017-10-09", "EH2", None, False),
+        ("E5", "C3", "early_help_started", "2017-07-01", "2017-07-01", "EH3", None, False),
+        ("E6", "C3", "early_help_ended", "2017-11-01", "2017-11-01", "EH3", None, False),
+        ("E7", "C3", "early_help_ended", "2017-11-01", "2017-11-02", "EH3", "step_up", False),
+        ("E7", "C3", "early_help_ended", "2017-11-01", "2017-11-20", "EH3", "step_up", True),
+    ]
+    con.executemany(
+        "insert into raw.events values (?, 'A', ?, ?, ?, ?, ?, null, null, ?, null, ?)",
+        [list(r) for r in rows],
+    )
+    profile = load_profile("large-county")
+    _, _, last = read_targets(con, (Target("a", 1, 1, "x"),))
+    readings = {r.target.kpi_id: r for r in read_event_rates(con, profile, last)}
+    assert readings["eh_stepped_up_pct_r12m"].value == pytest.approx(100 / 3)
+    # Three episodes started in the year, per 10,000 of the county's 267,000 children.
+    assert readings["eh_episodes_started_per_10k"].value == pytest.approx(3 * 10_000 / 267_000)
+    assert readings["children_allocated_pct"].value is None  # no open referral: no denominator
