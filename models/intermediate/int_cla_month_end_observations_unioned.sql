@@ -61,6 +61,18 @@ events as (
 
 ),
 
+care_leaver_activities as (
+
+    select * from {{ ref('care_leaver_activities') }}
+
+),
+
+legal_statuses as (
+
+    select * from {{ ref('legal_statuses') }}
+
+),
+
 reviews as (
 
     select * from {{ ref('int_reviews_sequenced') }}
@@ -270,7 +282,7 @@ care_leavers as (
     select
         contacts.*,
         {{ age_in_years('children.birth_month', 'contacts.event_date') }} as age_years,
-        contacts.activity_code in ('F1', 'P1', 'F2', 'P2', 'F4', 'P4', 'F5', 'P5') as is_eet,
+        coalesce(activities.is_eet, false) as is_eet,
         contacts.accommodation_code like '%1' as is_suitable_accom,
         contacts.activity_code is null or contacts.activity_code <> '0' as is_in_touch
     from care_leaver_contacts_ranked as contacts
@@ -278,6 +290,8 @@ care_leavers as (
         on
             contacts.la_code = children.la_code
             and contacts.child_id = children.child_id
+    left join care_leaver_activities as activities
+        on contacts.activity_code = activities.activity_code
     where contacts.contact_rank = 1
 
 ),
@@ -440,8 +454,10 @@ observations as (
     union all
 
     select
-        {{ kpi_observation('cla_s20', 'period_end', 'child_id', "legal_status = 'V2'") }}
+        {{ kpi_observation('cla_s20', 'period_end', 'child_id', "legal_group = 'Section 20'") }}
     from looked_after_flags
+    left join legal_statuses
+        on looked_after_flags.legal_status = legal_statuses.legal_status_code
 
     union all
 
