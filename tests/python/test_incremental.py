@@ -29,6 +29,7 @@ INCREMENTAL_TABLES = (
     "intermediate.int_placements_spanned",
     "intermediate.int_legal_statuses_spanned",
     "intermediate.int_adoption_journeys_built",
+    "intermediate.int_reviews_sequenced",
     "intermediate.int_event_observations_unioned",
     "intermediate.int_cla_event_observations_unioned",
     "intermediate.int_episode_months_expanded",
