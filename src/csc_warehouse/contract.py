@@ -122,3 +122,49 @@ CLOSED_CODES: dict[str, tuple[str, ...]] = {
 
 SEX_CODES: tuple[str, ...] = ("M", "F", "U")
 POPULATION_SEX_CODES: tuple[str, ...] = ("M", "F")
+
+# Which optional columns the KPIs read, per event type: column -> the dim_kpi measure_ids whose figures
+# change when the column is missing or blank. A file without one of these columns loads with a warning
+# naming the KPIs; a load in which the column is empty for every (non-deleted) row of the event type is
+# refused, because that is a broken extract, not a council that does not record it.
+EVENT_COLUMN_NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "contact_decision": {"code": ("contact_to_referral",)},
+    "child_seen": {"code": ("cp_seen_10wd", "cla_seen_6w")},
+    "assessment_authorised": {"episode_id": ("assessment_completed", "assessment_45wd", "assessment_child_seen")},
+    "icpc_held": {"episode_id": ("icpc_15wd",)},
+    "cp_plan_ended": {"episode_id": ("cp_ended_2y_plus", "cp_repeat_within_2y")},
+    "cla_period_started": {"code": ("cla_s20", "cla", "cla_excl_uasc", "cla_start")},
+    "cla_legal_status_changed": {"code": ("cla_s20",)},
+    "cla_period_ended": {
+        "code": ("cla_exit_adoption", "cla_exit_sgo"),
+        "episode_id": ("cla_ceased", "cla_exit_adoption", "cla_exit_sgo"),
+    },
+    "missing_started": {"code": ("missing_episode",)},
+    "sdq_recorded": {"value": ("cla_sdq",)},
+    "care_leaver_contact": {
+        "code": ("care_leaver_eet", "care_leaver_in_touch"),
+        "code2": ("care_leaver_suitable_accom",),
+    },
+}
+
+# The same for the optional columns of children (the whole table needs them, not one event type).
+CHILD_COLUMN_NEEDS: dict[str, tuple[str, ...]] = {
+    "birth_month": (
+        "cla_long_term_stability",
+        "care_leaver_eet",
+        "care_leaver_suitable_accom",
+        "care_leaver_in_touch",
+    ),
+}
+
+
+def column_measures(table: str, column: str) -> tuple[str, ...]:
+    """Every measure_id a column of `table` feeds, whatever the event type (for a missing column)."""
+    if table == "children":
+        return CHILD_COLUMN_NEEDS.get(column, ())
+    if table != "events":
+        return ()
+    found: list[str] = []
+    for needs in EVENT_COLUMN_NEEDS.values():
+        found += [m for m in needs.get(column, ()) if m not in found]
+    return tuple(found)
