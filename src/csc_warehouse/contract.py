@@ -130,7 +130,9 @@ POPULATION_SEX_CODES: tuple[str, ...] = ("M", "F")
 EVENT_COLUMN_NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
     "contact_decision": {"code": ("contact_to_referral",)},
     "child_seen": {"code": ("cp_seen_10wd", "cla_seen_6w")},
-    "assessment_authorised": {"episode_id": ("assessment_completed", "assessment_45wd", "assessment_child_seen")},
+    "assessment_authorised": {
+        "episode_id": ("assessment_completed", "assessment_45wd", "assessment_child_seen")
+    },
     "icpc_held": {"episode_id": ("icpc_15wd",)},
     "cp_plan_ended": {"episode_id": ("cp_ended_2y_plus", "cp_repeat_within_2y")},
     "cla_period_started": {"code": ("cla_s20", "cla", "cla_excl_uasc", "cla_start")},

@@ -501,7 +501,10 @@ def table_checks(table: str, now: datetime) -> list[FieldCheck]:
         sexes = ", ".join(contract.POPULATION_SEX_CODES)
         checks += [
             FieldCheck(
-                "age", "age not between 0 and 17", "format('age {} is outside 0-17', r_age)", "age_outside_0_17"
+                "age",
+                "age not between 0 and 17",
+                "format('age {} is outside 0-17', r_age)",
+                "age_outside_0_17",
             ),
             FieldCheck(
                 "sex",

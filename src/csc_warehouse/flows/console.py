@@ -25,22 +25,39 @@ class NoTracebacks(logging.Filter):
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s - %(message)s"
 
 
-def route_logs(log_file: Path) -> logging.Handler:
+class Routing:
+    """The file handler and the console filters `route_logs` added, so `unroute_logs` can take them off."""
+
+    def __init__(self, to_file: logging.Handler, filtered: list[tuple[logging.Handler, logging.Filter]]):
+        self.to_file = to_file
+        self.filtered = filtered
+
+
+def route_logs(log_file: Path) -> Routing:
     """Keep tracebacks off the console's handlers and send every record to `log_file`. Call after Prefect
-    is imported (it sets up its handlers then); returns the file handler (close it with `unroute_logs`)."""
+    is imported (it sets up its handlers then); undo with `unroute_logs`."""
     root = logging.getLogger()
+    filtered = []
     for handler in root.handlers:
         if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
-            if not any(isinstance(f, NoTracebacks) for f in handler.filters):
-                handler.addFilter(NoTracebacks())
+            quiet = NoTracebacks()
+            handler.addFilter(quiet)
+            filtered.append((handler, quiet))
     log_file.parent.mkdir(parents=True, exist_ok=True)
     to_file = logging.FileHandler(log_file, encoding="utf-8")
     to_file.setFormatter(logging.Formatter(_FORMAT))
     to_file.setLevel(logging.INFO)
     root.addHandler(to_file)
-    return to_file
+    return Routing(to_file, filtered)
 
 
-def unroute_logs(handler: logging.Handler) -> None:
-    logging.getLogger().removeHandler(handler)
-    handler.close()
+def unroute_logs(routing: Routing) -> None:
+    for handler, quiet in routing.filtered:
+        handler.removeFilter(quiet)
+    logging.getLogger().removeHandler(routing.to_file)
+    routing.to_file.close()
+
+
+def log_failure(message: str, exc: BaseException) -> None:
+    """Put a failure the CLI caught, with its traceback, in the log file (the console filter drops it)."""
+    logging.getLogger("cscw").error("%s", message, exc_info=(type(exc), exc, exc.__traceback__))

@@ -49,3 +49,24 @@ def use_running_server(project_url: str = PROJECT_API_URL) -> str | None:
         os.environ["PREFECT_API_URL"] = project_url
         return project_url
     return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m csc_warehouse.flows.server check|wait [URL]`: for the Makefile (exit 0 when a server
+    answers; `wait` gives one 90 s to start)."""
+    import time
+
+    args = sys.argv[1:] if argv is None else argv
+    command = args[0] if args else "check"
+    url = args[1] if len(args) > 1 else os.environ.get("PREFECT_API_URL") or PROJECT_API_URL
+    deadline = time.monotonic() + (90 if command == "wait" else 0)
+    while True:
+        if answers(url):
+            return 0
+        if time.monotonic() >= deadline:
+            return 1
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
