@@ -238,7 +238,7 @@ def _failed(message: str, exc: BaseException, log_file: Path) -> typer.Exit:
     log_failure(message, exc)
     exc.__traceback__ = None  # drop the frames (and the DuckDB handles they hold) now
     errors.print(f"[bold red]Error:[/bold red] {message}", highlight=False)
-    errors.print(f"Details: {log_file}", highlight=False)
+    errors.print(f"Details: {log_file}", highlight=False, soft_wrap=True)
     return typer.Exit(code=1)
 
 
