@@ -578,7 +578,7 @@ def refresh(
         ),
     ] = False,
 ) -> None:
-    """Run the monthly refresh flow (Prefect): load, validate, dbt build, validate, publish months, serve, report.
+    """Run the monthly refresh flow (Prefect): load, validate, build, validate, publish months, serve, report.
 
     The dbt build is incremental: it rebuilds only the children and months that the newly loaded
     versions reach (docs/incremental.md); --full-refresh rebuilds everything.
