@@ -210,9 +210,9 @@ def test_operations_section_works_on_a_fresh_clone(tmp_path):
         "PREFECT_SERVER_API_PORT": str(port),
         "PREFECT_SERVER_UI_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-        "CSCW_GX_ROOT": str(tmp_path / "gx"),
     }
-    env.pop("PREFECT_PROFILES_PATH", None)
+    for name in ("PREFECT_PROFILES_PATH", "CSCW_GX_ROOT", "CSCW_DATA_DIR"):
+        env.pop(name, None)
     (clone / "Makefile").write_text(
         (clone / "Makefile").read_text()
         + "\n_run_deployment:\n\t$(BIN)/prefect deployment run monthly-refresh/monthly\n"
@@ -246,12 +246,13 @@ def test_operations_section_works_on_a_fresh_clone(tmp_path):
             "Europe/London",
         )
 
+        worker_log = (tmp_path / "worker.log").open("w")
         worker = subprocess.Popen(
             _make(env, "worker"),
             cwd=clone,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=worker_log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         # The scheduler's runs of the deployment: 07:00 London time on the 3rd.
@@ -274,6 +275,9 @@ def test_operations_section_works_on_a_fresh_clone(tmp_path):
         assert empty["state_type"] == "FAILED"
         assert "holds no file to load" in empty["state"]["message"]
         assert "children*.csv and events*.csv" in empty["state"]["message"]
+        printed = (tmp_path / "worker.log").read_text()
+        assert "holds no file to load" in printed, "the worker's terminal gives the reason"
+        assert "Traceback (most recent call last)" not in printed, "and no traceback"
 
         generate(clone / "data" / "incoming", profile="small-unitary", seed=7, years=1)
         done = _run_now(clone, env, url)
@@ -285,6 +289,7 @@ def test_operations_section_works_on_a_fresh_clone(tmp_path):
             ]
         assert months == 6, "the last six months, published as first reported and served"
         assert list((clone / "data" / "reports").glob("scorecard_*.md")), "the report beside the warehouse"
+        assert (clone / "data" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").is_file()
     finally:
         for process in (worker, server):
             if process is not None and process.poll() is None:

@@ -33,6 +33,10 @@ from csc_warehouse.flows.monthly_refresh import serve_warehouse
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from csc_warehouse.flows.console import quiet_worker_run
+
+quiet_worker_run()  # a worker's terminal shows each failure's reason, not its traceback
+
 __all__ = ["backfill", "month_ends", "parse_month", "publish_range", "serve_warehouse"]
 
 

@@ -5,6 +5,7 @@ reason in a line or two and the details stay one `less` away."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 TRACEBACK_MARK = "Traceback (most recent call last)"
@@ -13,13 +14,39 @@ REPEATS = ("Finished in state Failed", "Finished in state Crashed")
 
 
 class NoTracebacks(logging.Filter):
-    """Drops records that carry a traceback (or repeat the failure) from the console handler only."""
+    """Drops records that carry a traceback (and, for the CLI, those repeating the failure it prints
+    itself) from a console handler only."""
+
+    def __init__(self, drop_repeats: bool = True) -> None:
+        super().__init__()
+        self.drop_repeats = drop_repeats
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info:
             return False
         message = record.getMessage()
-        return TRACEBACK_MARK not in message and not any(mark in message for mark in REPEATS)
+        if TRACEBACK_MARK in message:
+            return False
+        return not (self.drop_repeats and any(mark in message for mark in REPEATS))
+
+
+def _console_handlers() -> list[logging.Handler]:
+    return [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+    ]
+
+
+def quiet_worker_run() -> None:
+    """In a flow run a worker started (Prefect sets PREFECT__FLOW_RUN_ID), keep tracebacks off the
+    worker's terminal: its "Finished in state Failed(...)" line gives the reason, and the flow run's log
+    in the Prefect UI keeps every traceback. Does nothing elsewhere (the CLI routes its own logs)."""
+    if not os.environ.get("PREFECT__FLOW_RUN_ID"):
+        return
+    for handler in _console_handlers():
+        if not any(isinstance(f, NoTracebacks) for f in handler.filters):
+            handler.addFilter(NoTracebacks(drop_repeats=False))
 
 
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s - %(message)s"
@@ -38,11 +65,10 @@ def route_logs(log_file: Path) -> Routing:
     is imported (it sets up its handlers then); undo with `unroute_logs`."""
     root = logging.getLogger()
     filtered = []
-    for handler in root.handlers:
-        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
-            quiet = NoTracebacks()
-            handler.addFilter(quiet)
-            filtered.append((handler, quiet))
+    for handler in _console_handlers():
+        quiet = NoTracebacks()
+        handler.addFilter(quiet)
+        filtered.append((handler, quiet))
     log_file.parent.mkdir(parents=True, exist_ok=True)
     to_file = logging.FileHandler(log_file, encoding="utf-8")
     to_file.setFormatter(logging.Formatter(_FORMAT))

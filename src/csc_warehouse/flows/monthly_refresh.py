@@ -38,6 +38,10 @@ from csc_warehouse import settings
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from csc_warehouse.flows.console import quiet_worker_run
+
+quiet_worker_run()  # a worker's terminal shows each failure's reason, not its traceback
+
 CRON = "0 7 3 * *"  # 07:00 on the 3rd of every month (prefect.yaml holds the deployed schedule)
 TIMEZONE = "Europe/London"
 RETRIES = 2
