@@ -176,3 +176,17 @@ def test_reason_words_filter_and_a_warehouse_never_loaded(tmp_path, generated):
     assert words.exit_code == 0
     assert "event_at_in_future" in words.output and "unknown_child" not in words.output
     assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_cli_load_twice_says_the_rows_were_quarantined_before(generated, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    runner = CliRunner()
+    args = ["load", str(generated), "--warehouse", str(warehouse)]
+
+    runner.invoke(cli.app, args, env={"COLUMNS": "200"})
+    again = runner.invoke(cli.app, args, env={"COLUMNS": "200"})
+
+    bad_rows = len(labels(generated))
+    assert again.exit_code == 0, again.output
+    assert f"{bad_rows:,} of the unchanged rows were quarantined by an earlier load" in again.output
+    assert "nothing new in" in again.output
