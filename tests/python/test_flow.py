@@ -405,3 +405,44 @@ def test_backfill_publishes_past_months_once(flow_module, tmp_path):
         ).fetchall()
     assert served == [(date(2017, 1, 31), "backfill", kpis), (date(2017, 2, 28), "replace", kpis)]
     assert not (tmp_path / as_reported.SCRATCH_DIR).exists()
+
+
+@pytest.mark.slow
+def test_a_failed_refresh_in_a_terminal_prints_two_lines_and_no_client_noise(tmp_path):
+    """`cscw refresh` as a user runs it (its own process, a temporary Prefect server), failing after the
+    load and the events gate have opened DuckDB: the reason and the log's path, no traceback, and no
+    `nanobind: leaked ...` report from the DuckDB client at exit."""
+    import subprocess
+
+    generating = pytest.importorskip("csc_warehouse.generate")
+    inputs, warehouse = tmp_path / "in", tmp_path / "warehouse.duckdb"
+    generating.generate(inputs, seed=3, years=1, population=3_000)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API") and k != validating.GX_ROOT_ENV
+    }
+    env |= {
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "CSCW_SPARK_DBT": str(tmp_path / "no-dbt"),
+        "COLUMNS": "300",
+    }
+    cscw = Path(sys.executable).with_name("cscw")
+
+    done = subprocess.run(
+        [str(cscw), "refresh", "--input", str(inputs), "--warehouse", str(warehouse), "--engine", "spark"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    assert done.returncode == 1
+    printed = done.stdout + done.stderr
+    assert "nanobind" not in printed and "Traceback" not in printed
+    errors = [line for line in printed.splitlines() if line.startswith(("Error:", "Details:"))]
+    assert errors == [
+        next(line for line in printed.splitlines() if line.startswith("Error:")),
+        f"Details: {tmp_path / 'logs' / 'cscw.log'}",
+    ]
+    assert "dbt-spark is not installed" in errors[0]
+    log = (tmp_path / "logs" / "cscw.log").read_text()
+    assert "Traceback (most recent call last)" in log and "SparkUnavailable" in log
