@@ -23,6 +23,23 @@ episodes as (
 
 ),
 
+cla_reviews as (
+
+    select * from {{ ref('int_reviews_sequenced') }}
+    where
+        {{ in_changed_children('la_code', 'child_id') }}
+        and episode_type = 'cla_period'
+        and review_seq > 0
+
+),
+
+journeys as (
+
+    select * from {{ ref('int_adoption_journeys_built') }}
+    where {{ in_changed_children('la_code', 'child_id') }}
+
+),
+
 periods_started as (
 
     select * from periods
@@ -76,17 +93,67 @@ observations as (
     union all
 
     select
-        {{ kpi_observation('cla_exit_adoption', 'end_date', 'period_id', "reason_ceased in ('E11', 'E12')") }}
+        {{ kpi_observation('cla_exit_adoption', 'end_date', 'period_id', "exit_kpi_group = 'adoption'") }}
     from periods_ended
 
     union all
 
     select
         {{ kpi_observation(
-            'cla_exit_sgo', 'end_date', 'period_id',
-            "reason_ceased in ('E43', 'E44', 'E45', 'E46', 'E47', 'E48')"
+            'cla_exit_sgo', 'end_date', 'period_id', "exit_kpi_group = 'special_guardianship'"
         ) }}
     from periods_ended
+
+    union all
+
+    select
+        {{ kpi_observation('cla_reunification', 'end_date', 'period_id') }}
+    from periods_ended
+    where exit_kpi_group = 'reunification'
+
+    union all
+
+    select
+        {{ kpi_observation(
+            'cla_reviews_held_in_timescale', 'review_date',
+            "concat(episode_id, '@', cast(review_date as " ~ dbt.type_string() ~ "))", 'is_on_time'
+        ) }}
+    from cla_reviews
+
+    union all
+
+    select
+        {{ kpi_observation('adoption_decision', 'decision_date', 'adoption_id') }}
+    from journeys
+    where decision_date is not null
+
+    union all
+
+    select
+        {{ kpi_observation('placement_order_granted', 'placement_order_date', 'adoption_id') }}
+    from journeys
+    where placement_order_date is not null
+
+    union all
+
+    select
+        {{ kpi_observation('adoption_match', 'match_date', 'adoption_id') }}
+    from journeys
+    where match_date is not null
+
+    union all
+
+    select
+        {{ kpi_observation('adoption_placement', 'placed_date', 'adoption_id') }}
+    from journeys
+    where placed_date is not null
+
+    union all
+
+    select
+        {{ kpi_observation('adoption_plan_reversal', 'plan_ceased_date', 'adoption_id') }}
+    from journeys
+    where plan_ceased_date is not null
 
     union all
 

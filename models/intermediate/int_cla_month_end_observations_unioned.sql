@@ -61,6 +61,19 @@ events as (
 
 ),
 
+reviews as (
+
+    select * from {{ ref('int_reviews_sequenced') }}
+    where episode_type = 'cla_period'
+
+),
+
+dates as (
+
+    select * from {{ ref('int_dates_numbered') }}
+
+),
+
 looked_after_children as (
 
     select
@@ -253,15 +266,71 @@ care_leaver_contacts_ranked as (
 
 care_leavers as (
 
-    select contacts.*
+    -- The latest contact is taken first, then the age on its date decides the cohort (kpis.md).
+    select
+        contacts.*,
+        {{ age_in_years('children.birth_month', 'contacts.event_date') }} as age_years,
+        contacts.activity_code in ('F1', 'P1', 'F2', 'P2', 'F4', 'P4', 'F5', 'P5') as is_eet,
+        contacts.accommodation_code like '%1' as is_suitable_accom,
+        contacts.activity_code is null or contacts.activity_code <> '0' as is_in_touch
     from care_leaver_contacts_ranked as contacts
     inner join children
         on
             contacts.la_code = children.la_code
             and contacts.child_id = children.child_id
+    where contacts.contact_rank = 1
+
+),
+
+cla_review_chains as (
+
+    {{ review_chain_at_month_end('looked_after_flags', 'reviews', 'cla_period', 'period_id') }}
+
+),
+
+health_assessment_cohort as (
+
+    -- Periods started in the rolling year whose 20 working days have passed by period_end.
+    select
+        periods.la_code,
+        periods.child_id,
+        periods.period_id,
+        months.period_end,
+        count(assessments.event_id) > 0 as has_health_assessment_in_20wd
+    from periods
+    inner join dates as start_day
+        on periods.start_date = start_day.date_day
+    inner join months
+        on
+            periods.la_code = months.la_code
+            and periods.start_date >= months.window_start_date
+            and start_day.add_wd_20_date <= months.period_end
+    left join events as assessments
+        on
+            periods.la_code = assessments.la_code
+            and periods.child_id = assessments.child_id
+            and assessments.event_type = 'health_assessment'
+            and periods.start_date <= assessments.event_date
+            and start_day.add_wd_20_date >= assessments.event_date
+    group by 1, 2, 3, 4
+
+),
+
+children_waiting_for_adoption as (
+
+    select distinct
+        journeys.la_code,
+        journeys.child_id,
+        months.period_end
+    from journeys
+    inner join months
+        on
+            journeys.la_code = months.la_code
+            and journeys.decision_date <= months.period_end
     where
-        contacts.contact_rank = 1
-        and {{ age_in_years('children.birth_month', 'contacts.event_date') }} between 19 and 21
+        coalesce(journeys.placed_date > months.period_end, true)
+        and coalesce(journeys.order_date > months.period_end, true)
+        and coalesce(journeys.plan_ceased_date > months.period_end, true)
 
 ),
 
@@ -325,6 +394,34 @@ observations as (
     select
         {{ kpi_observation('cla', 'period_end', 'child_id') }}
     from looked_after_flags
+
+    union all
+
+    select
+        {{ kpi_observation('cla_reviews_in_timescale', 'period_end', 'child_id', 'is_in_timescale') }}
+    from cla_review_chains
+    where is_first_review_due
+
+    union all
+
+    select
+        {{ kpi_observation(
+            'cla_placed_20_miles_plus', 'period_end', 'child_id', 'placement_distance_km > 32.19'
+        ) }}
+    from looked_after_flags
+    where placement_distance_km is not null
+
+    union all
+
+    select
+        {{ kpi_observation('cla_iha_20wd', 'period_end', 'period_id', 'has_health_assessment_in_20wd') }}
+    from health_assessment_cohort
+
+    union all
+
+    select
+        {{ kpi_observation('adoption_waiting', 'period_end', 'child_id') }}
+    from children_waiting_for_adoption
 
     union all
 
@@ -431,29 +528,39 @@ observations as (
     union all
 
     select
-        {{ kpi_observation(
-            'care_leaver_eet', 'period_end', 'child_id',
-            "activity_code in ('F1', 'P1', 'F2', 'P2', 'F4', 'P4', 'F5', 'P5')"
-        ) }}
+        {{ kpi_observation('care_leaver_eet', 'period_end', 'child_id', 'is_eet') }}
     from care_leavers
+    where age_years between 19 and 21
+
+    union all
+
+    select
+        {{ kpi_observation('care_leaver_suitable_accom', 'period_end', 'child_id', 'is_suitable_accom') }}
+    from care_leavers
+    where age_years between 19 and 21
+
+    union all
+
+    select
+        {{ kpi_observation('care_leaver_in_touch', 'period_end', 'child_id', 'is_in_touch') }}
+    from care_leavers
+    where age_years between 19 and 21
+
+    union all
+
+    select
+        {{ kpi_observation('care_leaver_17_18_eet', 'period_end', 'child_id', 'is_eet') }}
+    from care_leavers
+    where age_years between 17 and 18
 
     union all
 
     select
         {{ kpi_observation(
-            'care_leaver_suitable_accom', 'period_end', 'child_id',
-            "accommodation_code like '%1'"
+            'care_leaver_17_18_suitable_accom', 'period_end', 'child_id', 'is_suitable_accom'
         ) }}
     from care_leavers
-
-    union all
-
-    select
-        {{ kpi_observation(
-            'care_leaver_in_touch', 'period_end', 'child_id',
-            "activity_code is null or activity_code <> '0'"
-        ) }}
-    from care_leavers
+    where age_years between 17 and 18
 
 )
 

@@ -24,15 +24,30 @@ events as (
 
 ),
 
+legal_statuses as (
+
+    select * from {{ ref('legal_statuses') }}
+
+),
+
+reasons_ceased as (
+
+    select * from {{ ref('reasons_ceased') }}
+
+),
+
 status_changes as (
 
     select
-        la_code,
-        episode_id,
+        events.la_code,
+        events.episode_id,
         count(*) as status_change_count,
-        sum(case when event_code in ('V3', 'V4') then 0 else 1 end) as looked_after_change_count
+        sum(case when coalesce(legal_statuses.is_short_break, false) then 0 else 1 end)
+            as looked_after_change_count
     from events
-    where event_type = 'cla_legal_status_changed'
+    left join legal_statuses
+        on events.event_code = legal_statuses.legal_status_code
+    where events.event_type = 'cla_legal_status_changed'
     group by 1, 2
 
 ),
@@ -48,12 +63,13 @@ final as (
         episodes.start_code as start_legal_status,
         episodes.start_code2 as start_placement_type,
         episodes.end_code as reason_ceased,
+        reasons_ceased.exit_kpi_group,
         episodes.has_start,
         episodes.has_end,
         coalesce(status_changes.status_change_count, 0) as status_change_count,
         (
             episodes.has_start
-            and episodes.start_code in ('V3', 'V4')
+            and coalesce(start_status.is_short_break, false)
             and coalesce(status_changes.looked_after_change_count, 0) = 0
         ) as is_short_break
     from episodes
@@ -61,6 +77,10 @@ final as (
         on
             episodes.la_code = status_changes.la_code
             and episodes.episode_id = status_changes.episode_id
+    left join legal_statuses as start_status
+        on episodes.start_code = start_status.legal_status_code
+    left join reasons_ceased
+        on episodes.end_code = reasons_ceased.reason_ceased_code
 
 )
 

@@ -13,7 +13,7 @@ episodes as (
     where
         {{ open_after_frontier('la_code', 'child_id', 'end_date') }}
         and has_start
-        and episode_type in ('referral', 'assessment', 'cin_plan', 'cp_plan')
+        and episode_type in ('referral', 'assessment', 'cin_plan', 'cp_plan', 'early_help')
 
 ),
 

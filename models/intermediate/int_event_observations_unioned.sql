@@ -34,6 +34,16 @@ dates as (
 
 ),
 
+cp_reviews as (
+
+    select * from {{ ref('int_reviews_sequenced') }}
+    where
+        {{ in_changed_children('la_code', 'child_id') }}
+        and episode_type = 'cp_plan'
+        and review_seq > 0
+
+),
+
 contacts as (
 
     select * from episodes
@@ -50,7 +60,9 @@ contact_decisions as (
         events.event_date,
         events.event_code,
         received.event_at is not null
-        and {{ seconds_between('received.event_at', 'events.event_at') }} <= 24 * 60 * 60 as is_within_24h
+        and {{ seconds_between('received.event_at', 'events.event_at') }} <= 24 * 60 * 60 as is_within_24h,
+        received.event_at is not null
+        and {{ seconds_between('received.event_at', 'events.event_at') }} <= 48 * 60 * 60 as is_within_48h
     from events
     left join milestones as received
         on
@@ -65,6 +77,25 @@ referrals as (
 
     select * from episodes
     where episode_type = 'referral' and has_start
+
+),
+
+referrals_assessed as (
+
+    -- An assessment started for the referral at any date: a recent month's figure rises as they start.
+    select
+        referrals.la_code,
+        referrals.episode_id,
+        referrals.child_id,
+        referrals.start_date,
+        count(assessments.event_id) > 0 as has_assessment
+    from referrals
+    left join events as assessments
+        on
+            referrals.la_code = assessments.la_code
+            and referrals.episode_id = assessments.referral_id
+            and assessments.event_type = 'assessment_started'
+    group by 1, 2, 3, 4
 
 ),
 
@@ -234,6 +265,12 @@ observations as (
     union all
 
     select
+        {{ kpi_observation('contact_decision_48h', 'event_date', 'event_id', 'is_within_48h') }}
+    from contact_decisions
+
+    union all
+
+    select
         {{ kpi_observation('contact_to_referral', 'event_date', 'event_id', "event_code = 'referral'") }}
     from contact_decisions
 
@@ -246,6 +283,12 @@ observations as (
     union all
 
     select
+        {{ kpi_observation('referral_to_assessment', 'start_date', 'episode_id', 'has_assessment') }}
+    from referrals_assessed
+
+    union all
+
+    select
         {{ kpi_observation('re_referral', 'start_date', 'episode_id', 'has_referral_in_previous_12m') }}
     from referrals_with_previous
 
@@ -253,6 +296,12 @@ observations as (
 
     select
         {{ kpi_observation('assessment_completed', 'end_date', 'episode_id') }}
+    from assessments_authorised
+
+    union all
+
+    select
+        {{ kpi_observation('assessment_nfa', 'end_date', 'episode_id', "end_code = 'nfa'") }}
     from assessments_authorised
 
     union all
@@ -301,6 +350,29 @@ observations as (
             'cp_repeat_within_2y', 'start_date', 'episode_id', 'is_within_2y_of_previous_end'
         ) }}
     from cp_plans_with_previous
+
+    union all
+
+    select
+        {{ kpi_observation(
+            'cp_reviews_held_in_timescale', 'review_date',
+            "concat(episode_id, '@', cast(review_date as " ~ dbt.type_string() ~ "))", 'is_on_time'
+        ) }}
+    from cp_reviews
+
+    union all
+
+    select
+        {{ kpi_observation('eh_started', 'start_date', 'episode_id') }}
+    from episodes
+    where episode_type = 'early_help' and has_start
+
+    union all
+
+    select
+        {{ kpi_observation('eh_ended', 'end_date', 'episode_id', "end_code2 = 'step_up'") }}
+    from episodes
+    where episode_type = 'early_help' and has_end
 
     union all
 

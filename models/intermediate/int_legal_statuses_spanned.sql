@@ -25,6 +25,12 @@ events as (
 
 ),
 
+legal_statuses as (
+
+    select * from {{ ref('legal_statuses') }}
+
+),
+
 status_events as (
 
     select
@@ -95,17 +101,20 @@ sequenced as (
 clipped as (
 
     select
-        la_code,
-        period_id,
-        child_id,
-        legal_status,
-        period_start_date,
+        sequenced.la_code,
+        sequenced.period_id,
+        sequenced.child_id,
+        sequenced.legal_status,
+        sequenced.period_start_date,
         case
-            when event_date < period_start_date then period_start_date else event_date
+            when sequenced.event_date < sequenced.period_start_date then sequenced.period_start_date
+            else sequenced.event_date
         end as valid_from,
-        {{ earlier_end('next_event_date', 'period_end_date') }} as valid_to,
-        coalesce(legal_status, '') not in ('V3', 'V4') as is_looked_after
+        {{ earlier_end('sequenced.next_event_date', 'sequenced.period_end_date') }} as valid_to,
+        not coalesce(legal_statuses.is_short_break, false) as is_looked_after
     from sequenced
+    left join legal_statuses
+        on sequenced.legal_status = legal_statuses.legal_status_code
 
 ),
 

@@ -73,6 +73,7 @@ current_placements as (
         current_periods.child_id,
         current_periods.period_end,
         placements.placement_type,
+        placements.distance_km,
         placements.placement_start_date,
         placements.placement_seq,
         row_number() over (
@@ -147,6 +148,7 @@ final as (
         current_periods.legal_status,
         current_periods.looked_after_since,
         current_placement.placement_type,
+        current_placement.distance_km as placement_distance_km,
         current_placement.placement_start_date,
         previous_placement.placement_start_date as previous_placement_start_date,
         uasc_open.child_id is not null as is_uasc

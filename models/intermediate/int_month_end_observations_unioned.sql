@@ -32,6 +32,13 @@ dates as (
 
 ),
 
+reviews as (
+
+    select * from {{ ref('int_reviews_sequenced') }}
+    where episode_type = 'cp_plan'
+
+),
+
 open_assessments as (
 
     select
@@ -114,6 +121,41 @@ cp_children_seen as (
 
 ),
 
+children_allocated as (
+
+    -- Allocated when the latest allocation on period_end is dated on or after the referral's start:
+    -- the same as any allocation from that start to period_end.
+    select
+        children_open.la_code,
+        children_open.child_id,
+        children_open.period_end,
+        count(allocations.event_id) > 0 as is_allocated
+    from children_open
+    left join events as allocations
+        on
+            children_open.la_code = allocations.la_code
+            and children_open.child_id = allocations.child_id
+            and allocations.event_type = 'worker_allocated'
+            and children_open.last_open_start_date <= allocations.event_date
+            and children_open.period_end >= allocations.event_date
+    where children_open.episode_type = 'referral'
+    group by 1, 2, 3
+
+),
+
+cp_plan_months as (
+
+    select * from episode_months
+    where episode_type = 'cp_plan'
+
+),
+
+cp_review_chains as (
+
+    {{ review_chain_at_month_end('cp_plan_months', 'reviews', 'cp_plan', 'episode_id') }}
+
+),
+
 observations as (
 
     select
@@ -135,6 +177,36 @@ observations as (
         {{ kpi_observation('cin_plan_open', 'period_end', 'child_id') }}
     from children_open
     where episode_type = 'cin_plan'
+
+    union all
+
+    select
+        {{ kpi_observation(
+            'cin_plan_le_1y', 'period_end', 'child_id',
+            'last_open_start_date > ' ~ add_months('period_end', -12)
+        ) }}
+    from children_open
+    where episode_type = 'cin_plan'
+
+    union all
+
+    select
+        {{ kpi_observation('children_allocated', 'period_end', 'child_id', 'is_allocated') }}
+    from children_allocated
+
+    union all
+
+    select
+        {{ kpi_observation('eh_active', 'period_end', 'episode_id') }}
+    from episode_months
+    where episode_type = 'early_help'
+
+    union all
+
+    select
+        {{ kpi_observation('cp_reviews_in_timescale', 'period_end', 'episode_id', 'is_in_timescale') }}
+    from cp_review_chains
+    where is_first_review_due
 
     union all
 

@@ -39,7 +39,8 @@ boundaries as (
         start_events.event_at,
         0 as boundary_order,
         start_events.event_id,
-        start_events.event_code2 as placement_type
+        start_events.event_code2 as placement_type,
+        start_events.event_value as distance_km
     from periods
     inner join milestones as start_events
         on
@@ -56,7 +57,8 @@ boundaries as (
         event_at,
         1 as boundary_order,
         event_id,
-        event_code as placement_type
+        event_code as placement_type,
+        event_value as distance_km
     from events
     where event_type = 'cla_placement_changed'
 
@@ -90,6 +92,7 @@ intervals as (
         child_id,
         event_id as placement_event_id,
         placement_type,
+        distance_km,
         boundary_date as placement_start_date,
         {{ earlier_end('next_boundary_date', 'period_end_date') }} as placement_end_date,
         period_start_date,
