@@ -131,23 +131,33 @@ EVENT_COLUMN_NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
     "contact_decision": {"code": ("contact_to_referral",)},
     "child_seen": {"code": ("cp_seen_10wd", "cla_seen_6w")},
     "assessment_authorised": {
-        "episode_id": ("assessment_completed", "assessment_45wd", "assessment_child_seen")
+        "code": ("assessment_nfa",),
+        "episode_id": ("assessment_completed", "assessment_45wd", "assessment_child_seen"),
     },
     "icpc_held": {"episode_id": ("icpc_15wd",)},
     "cp_plan_ended": {"episode_id": ("cp_ended_2y_plus", "cp_repeat_within_2y")},
-    "cla_period_started": {"code": ("cla_s20", "cla", "cla_excl_uasc", "cla_start")},
+    "cla_period_started": {
+        "code": ("cla_s20", "cla", "cla_excl_uasc", "cla_start"),
+        "value": ("cla_placed_20_miles_plus",),
+    },
+    "cla_placement_changed": {"value": ("cla_placed_20_miles_plus",)},
     "cla_legal_status_changed": {"code": ("cla_s20",)},
     "cla_period_ended": {
-        "code": ("cla_exit_adoption", "cla_exit_sgo"),
+        "code": ("cla_exit_adoption", "cla_exit_sgo", "cla_reunification"),
         "episode_id": ("cla_ceased", "cla_exit_adoption", "cla_exit_sgo"),
     },
     "missing_started": {"code": ("missing_episode",)},
     "sdq_recorded": {"value": ("cla_sdq",)},
     "care_leaver_contact": {
-        "code": ("care_leaver_eet", "care_leaver_in_touch"),
-        "code2": ("care_leaver_suitable_accom",),
+        "code": ("care_leaver_eet", "care_leaver_in_touch", "care_leaver_17_18_eet"),
+        "code2": ("care_leaver_suitable_accom", "care_leaver_17_18_suitable_accom"),
     },
+    "early_help_ended": {"code2": ("eh_ended",)},
 }
+
+# Needs whose column is set only when something happened (code2 `step_up` on an early help end): blank
+# in every row is a quiet month, not a broken extract, so only a missing column is reported (a warning).
+SET_ONLY_WHEN: frozenset[tuple[str, str]] = frozenset({("early_help_ended", "code2")})
 
 # The same for the optional columns of children (the whole table needs them, not one event type).
 CHILD_COLUMN_NEEDS: dict[str, tuple[str, ...]] = {

@@ -72,8 +72,15 @@ def test_dropping_code2_warns_naming_the_kpi_it_feeds(generated, tmp_path):
 
     (warning,) = [w for w in report.warnings if "code2" in w]
     assert warning.startswith("events.csv has no code2 column")
-    assert "Care leavers in suitable accommodation (care_leaver_suitable_accom_pct)" in warning
-    assert warning.count("(") == 1, "code2 feeds exactly one KPI"
+    # code2 feeds the accommodation KPIs (18-21 and 17-18) and the early-help ones (measure eh_ended).
+    for kpi in (
+        "Care leavers in suitable accommodation (care_leaver_suitable_accom_pct)",
+        "care_leaver_17_18_suitable_accom_pct",
+        "eh_stepped_up_pct_r12m",
+        "eh_episodes_ended",
+    ):
+        assert kpi in warning
+    assert warning.count("(") == 4, "and no other KPI"
     assert report.rows_loaded == report.rows_in and sum(
         t.rows_in for t in report.tables if t.table == "events"
     ) == len(rows)
@@ -198,6 +205,12 @@ def test_the_column_needs_name_real_measures_event_types_and_optional_columns():
     for column, needed_by in contract.CHILD_COLUMN_NEEDS.items():
         assert column in {c.name for c in contract.CHILDREN_COLUMNS if not c.required}
         assert set(needed_by) <= measures
-    # code2 is read by one KPI's measure only; code by several event types' measures, merged once each.
-    assert contract.column_measures("events", "code2") == ("care_leaver_suitable_accom",)
+    for event_type, column in contract.SET_ONLY_WHEN:
+        assert column in contract.EVENT_COLUMN_NEEDS[event_type]
+    # code2: the care-leaver accommodation KPIs and the early-help step-up KPI, each measure once.
+    assert contract.column_measures("events", "code2") == (
+        "care_leaver_suitable_accom",
+        "care_leaver_17_18_suitable_accom",
+        "eh_ended",
+    )
     assert contract.column_measures("events", "referral_id") == ()
