@@ -155,9 +155,18 @@ EVENT_COLUMN_NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
     "early_help_ended": {"code2": ("eh_ended",)},
 }
 
-# Needs whose column is set only when something happened (code2 `step_up` on an early help end): blank
-# in every row is a quiet month, not a broken extract, so only a missing column is reported (a warning).
-SET_ONLY_WHEN: frozenset[tuple[str, str]] = frozenset({("early_help_ended", "code2")})
+# Needs whose column may rightly be blank in every row of a load, so only a missing column is reported
+# (a warning), never a blank one: set only when something happened (code2 `step_up` on an early help
+# end: a quiet month has none), or not carried by every source (SSDA903 returns have no placement
+# distance; a CIN census assessment may have no outcome code).
+BLANK_ALLOWED: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("early_help_ended", "code2"),
+        ("cla_period_started", "value"),
+        ("cla_placement_changed", "value"),
+        ("assessment_authorised", "code"),
+    }
+)
 
 # The same for the optional columns of children (the whole table needs them, not one event type).
 CHILD_COLUMN_NEEDS: dict[str, tuple[str, ...]] = {

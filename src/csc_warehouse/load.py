@@ -979,7 +979,7 @@ def empty_needed_columns(con: duckdb.DuckDBPyConnection, files: list[SourceFile]
     for event_type, needs in contract.EVENT_COLUMN_NEEDS.items():
         for column, measures in needs.items():
             having = [f for f in files if column in f.columns]
-            if not having or (event_type, column) in contract.SET_ONLY_WHEN:
+            if not having or (event_type, column) in contract.BLANK_ALLOWED:
                 continue  # no such column at all: a warning (missing_column_warnings)
             rows, filled = con.execute(
                 f"""select count(*), count({q(column)}) from typed_events

@@ -205,7 +205,7 @@ def test_the_column_needs_name_real_measures_event_types_and_optional_columns():
     for column, needed_by in contract.CHILD_COLUMN_NEEDS.items():
         assert column in {c.name for c in contract.CHILDREN_COLUMNS if not c.required}
         assert set(needed_by) <= measures
-    for event_type, column in contract.SET_ONLY_WHEN:
+    for event_type, column in contract.BLANK_ALLOWED:
         assert column in contract.EVENT_COLUMN_NEEDS[event_type]
     # code2: the care-leaver accommodation KPIs and the early-help step-up KPI, each measure once.
     assert contract.column_measures("events", "code2") == (
