@@ -22,7 +22,7 @@ export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 
 .PHONY: help install run test test-bi-compat test-spark browser docs validate lint format bench bench-national clean distclean \
-	prefect-server prefect-pool deploy worker
+	prefect-server prefect-up prefect-stop prefect-pool deploy worker
 
 help:
 	@echo "make run        generate synthetic data, load, dbt build, publish, print the scorecard"
@@ -31,6 +31,7 @@ help:
 	@echo "make test-spark build fct_kpi_monthly on DuckDB and on Spark (local, .venv-spark, Java 17+) and compare"
 	@echo "make validate   Great Expectations gates on data/warehouse.duckdb (Data Docs in gx/uncommitted/)"
 	@echo "make prefect-server / prefect-pool / deploy / worker   serve the monthly schedule (README: Operations)"
+	@echo "make prefect-stop  stop the Prefect server make run leaves running in the background"
 	@echo "make docs       dbt docs as one static page (data/docs/index.html)"
 	@echo "make lint       ruff and sqlfluff only"
 	@echo "make format     ruff format and ruff --fix"
@@ -51,13 +52,16 @@ $(STAMP): requirements.lock pyproject.toml
 
 # The demo starts from an empty warehouse: generated ids restart at 1 on every run, so a warehouse kept
 # from an earlier run (or an older generator) would read this run's events as new versions of its own.
+# The refresh runs on the project's Prefect server, started in the background if none answers, and left
+# running so later `cscw refresh` / `cscw backfill` skip Prefect's start-up: `make prefect-stop` stops it.
 run: $(STAMP)
 	$(BIN)/cscw generate --out $(INPUT)
 	rm -f $(WAREHOUSE) $(WAREHOUSE).wal
+	$(MAKE) --no-print-directory prefect-up
 	$(BIN)/cscw refresh --input $(INPUT) --warehouse $(WAREHOUSE) --serving $(SERVING)
 	$(BIN)/cscw scorecard --warehouse $(WAREHOUSE)
-	$(BIN)/cscw report --warehouse $(WAREHOUSE) --out $(DATA)/reports
-	$(BIN)/cscw export --warehouse $(WAREHOUSE) --out $(DATA)/exports
+	$(BIN)/cscw report --warehouse $(WAREHOUSE)
+	$(BIN)/cscw export --warehouse $(WAREHOUSE)
 	$(MAKE) --no-print-directory docs
 	@echo
 	@echo "Input files:  $(INPUT)/"
@@ -65,6 +69,7 @@ run: $(STAMP)
 	@echo "Serving file: $(SERVING)  (marts and reference, DuckDB 1.5 format, for BI tools)"
 	@echo "Report:       $(DATA)/reports/report_*.html   Exports: $(DATA)/exports/   dbt docs: $(DATA)/docs/index.html"
 	@echo "dbt logs:     logs/dbt.log   Prefect state: .prefect/"
+	@echo "Prefect:      server left running on $(CSCW_PREFECT_API) (UI without /api); make prefect-stop stops it"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -126,17 +131,34 @@ validate: $(STAMP)
 # Serving the schedule (see README, "Operations"): each in its own terminal, from the repository root.
 CSCW_POOL := cscw-process
 CSCW_PREFECT_API := http://127.0.0.1:4200/api
-prefect-pool deploy worker: export PREFECT_API_URL ?= $(CSCW_PREFECT_API)
+INCOMING := $(DATA)/incoming
+prefect-pool deploy worker prefect-up: export PREFECT_API_URL ?= $(CSCW_PREFECT_API)
+SERVER_ANSWERS = $(BIN)/python -m csc_warehouse.flows.server check
 
+# In the foreground (Ctrl-C stops it); says so and returns if one already runs (e.g. left by make run).
 prefect-server: $(STAMP)
-	$(BIN)/prefect server start
+	@if PREFECT_API_URL=$${PREFECT_API_URL:-$(CSCW_PREFECT_API)} $(SERVER_ANSWERS); then \
+		echo "A Prefect server already answers on $${PREFECT_API_URL:-$(CSCW_PREFECT_API)} (make prefect-stop stops one make run started)"; \
+	else $(BIN)/prefect server start; fi
+
+# In the background, unless one answers already; waits until it does.
+prefect-up: $(STAMP)
+	@$(SERVER_ANSWERS) || { echo "Starting a Prefect server in the background (make prefect-stop stops it)"; \
+		$(BIN)/prefect server start --background >/dev/null && $(BIN)/python -m csc_warehouse.flows.server wait; }
+
+prefect-stop: $(STAMP)
+	$(BIN)/prefect server stop
 
 prefect-pool: $(STAMP)
 	$(BIN)/prefect work-pool inspect $(CSCW_POOL) >/dev/null 2>&1 || \
 		$(BIN)/prefect work-pool create $(CSCW_POOL) --type process
 
+# The scheduled run loads $(INCOMING): made here, so a fresh clone's first run finds the folder.
 deploy: prefect-pool
+	@mkdir -p $(INCOMING)
 	cd $(CURDIR) && PWD=$(CURDIR) $(BIN)/prefect --no-prompt deploy --all
+	@echo "Put each month's files in $(INCOMING)/ before the 3rd: children*.csv and events*.csv (CSV or Parquet,"
+	@echo "the canonical columns), and population*.csv for the first load. The run loads whatever is there."
 
 worker: $(STAMP)
 	$(BIN)/prefect worker start --pool $(CSCW_POOL)
@@ -158,6 +180,7 @@ bench-national: $(STAMP)
 		$(BIN)/python bench/run_bench.py --sizes england-10y --work-dir $(DATA)/bench --keep-input
 
 clean:
+	-@test -f .prefect/server.pid && $(BIN)/prefect server stop >/dev/null 2>&1 || true
 	rm -rf $(DATA) target logs .prefect .pytest_cache .ruff_cache gx/uncommitted
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 

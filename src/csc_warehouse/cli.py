@@ -1,11 +1,21 @@
-"""`cscw`: generate synthetic case events, load them, build the warehouse, publish it, print the scorecard."""
+"""`cscw`: generate synthetic case events, load them, build the warehouse, serve it, print the scorecard.
+
+Words used once each: "serve" writes the serving file BI tools read, "publish" records months as first
+reported, "suppress" hides small numbers in a report, "export" writes the served tables as CSV or
+Parquet and "returns" are the statutory returns (SSDA903, CIN census).
+"""
 
 from __future__ import annotations
 
-import importlib.util
+import gc
+import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
@@ -29,6 +39,30 @@ errors = Console(stderr=True)
 
 # `cscw import ssda903 ...` / `cscw import cin-census ...`: the adapters of the returns councils already make.
 app.add_typer(import_app, name="import")
+# (The statutory returns' command group, `cscw returns ...`, is registered here beside it.)
+
+
+def _version() -> str:
+    try:
+        return package_version("csc-warehouse")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _print_version(show: bool) -> None:
+    if show:
+        console.print(f"cscw {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Children's social care case-event warehouse: DuckDB + dbt + Prefect."""
 
 
 class FileFormat(StrEnum):
@@ -62,8 +96,23 @@ WarehouseOption = Annotated[
 
 
 def _fail(message: str) -> typer.Exit:
-    errors.print(f"[bold red]Error:[/bold red] {message}")
+    errors.print(f"[bold red]Error:[/bold red] {message}", highlight=False)
     return typer.Exit(code=1)
+
+
+def _deprecated(old: str, new: str) -> None:
+    """Old option names keep working for one release, saying what replaces them."""
+    errors.print(
+        f"[yellow]Deprecated:[/yellow] {old} is now {new}; {old} will be removed in the next release"
+    )
+
+
+def _either(new: Any, old: Any, old_name: str, new_name: str) -> Any:
+    """The value of a renamed option, given under its new name or (with a warning) its old one."""
+    if old is not None and old is not False:
+        _deprecated(old_name, new_name)
+        return new if new not in (None, False) else old
+    return new
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -115,26 +164,82 @@ def _print_load_notes(report: Any) -> None:
             console.print(
                 f"[yellow]{item.table}: event types outside the contract (kept, unused):[/yellow] {names}"
             )
+    seen = sum(getattr(item, "rows_already_quarantined", 0) for item in report.tables)
+    if seen:
+        console.print(
+            f"{_int(seen)} of the unchanged rows were quarantined by an earlier load and are not added "
+            "again: `cscw quarantine` lists them"
+        )
     for warning in getattr(report, "warnings", None) or []:
         console.print(f"[yellow]Warning:[/yellow] {warning}")
 
 
 def flow_module(name: str = "monthly_refresh") -> ModuleType:
-    """flows/<name>.py, imported from the project root (the flows live beside the dbt project)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    path = settings.PROJECT_ROOT / "flows" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None or not path.is_file():
-        raise FileNotFoundError(f"flow not found: {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    """The flow module csc_warehouse.flows.<name> (monthly_refresh or backfill): part of the package, so
+    an installed cscw runs it from any folder."""
+    return importlib.import_module(f"csc_warehouse.flows.{name}")
+
+
+@contextmanager
+def flow_run(warehouse: Path) -> Iterator[Path]:
+    """Around a Prefect flow run from the CLI: use a running Prefect server when there is one, keep
+    tracebacks off the terminal (they go to logs/cscw.log beside the warehouse, yielded), and release
+    every DuckDB handle before the interpreter exits, so the client prints no leak report."""
+    from csc_warehouse.flows.console import route_logs, unroute_logs
+    from csc_warehouse.flows.server import ServerUnreachable, use_running_server
+
     try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    return module
+        use_running_server()
+    except ServerUnreachable as exc:
+        raise _fail(str(exc)) from None
+    flow_module()  # imports Prefect, which sets up its console handlers
+    log_file = settings.log_file_for(warehouse)
+    handler = route_logs(log_file)
+    try:
+        yield log_file
+    finally:
+        unroute_logs(handler)
+        _release_duckdb()
+
+
+def _release_duckdb() -> None:
+    """Close dbt's kept-open DuckDB connection and collect what a failed run's traceback still holds
+    (its frames keep connections and relations alive until exit otherwise)."""
+    if "dbt.adapters.duckdb" in sys.modules:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+        DuckDBConnectionManager.close_all_connections()
+    sys.last_traceback = sys.last_value = sys.last_type = None
+    gc.collect()
+
+
+def _reason(exc: BaseException) -> str:
+    """What a failed flow run says to the terminal: the exception's own message for the failures the
+    steps report on purpose, else its type too (an unexpected error)."""
+    from csc_warehouse import load as loading
+    from csc_warehouse.as_reported import PublishMonthsFailed
+    from csc_warehouse.build import BuildFailed
+    from csc_warehouse.serve import ServeFailed
+    from csc_warehouse.spark_engine import SparkUnavailable
+    from csc_warehouse.validate import GateFailed, ValidationError
+
+    if isinstance(exc, loading.LoadRefused):
+        return f"load refused: {exc}"
+    expected = (GateFailed, ValidationError, BuildFailed, ServeFailed, PublishMonthsFailed, SparkUnavailable)
+    if isinstance(exc, (*expected, FileNotFoundError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _failed(message: str, exc: BaseException, log_file: Path) -> typer.Exit:
+    """A flow failure as its reason and where the details are: no traceback on the terminal."""
+    from csc_warehouse.flows.console import log_failure
+
+    log_failure(message, exc)
+    exc.__traceback__ = None  # drop the frames (and the DuckDB handles they hold) now
+    errors.print(f"[bold red]Error:[/bold red] {message}", highlight=False)
+    errors.print(f"Details: {log_file}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=1)
 
 
 ProfileOption = Annotated[
@@ -170,8 +275,9 @@ def generate(
     ] = None,
     file_format: Annotated[FileFormat, typer.Option("--format", help="Output file format.")] = FileFormat.csv,
     la_code: Annotated[
-        str | None, typer.Option("--la-code", help="Code of the authority (one-authority profiles only).")
+        str | None, typer.Option("--la", help="Code of the authority (one-authority profiles only).")
     ] = None,
+    old_la_code: Annotated[str | None, typer.Option("--la-code", hidden=True)] = None,
     population: Annotated[
         int | None, typer.Option(min=100, help="Children aged 0-17 (one-authority profiles only).")
     ] = None,
@@ -193,6 +299,7 @@ def generate(
     from csc_warehouse.generate import generate as run_generate
     from csc_warehouse.profile import ProfileError
 
+    la_code = _either(la_code, old_la_code, "--la-code", "--la")
     try:
         summary = run_generate(
             out,
@@ -311,18 +418,21 @@ def build(
     dbt_vars: Annotated[
         str | None, typer.Option("--vars", help='dbt vars as YAML or JSON, e.g. \'{"as_of": "2024-03-31"}\'.')
     ] = None,
-    profile_dir: Annotated[
+    timings_dir: Annotated[
         Path | None,
         typer.Option(
-            "--profile",
+            "--timings",
             help="Write per-model timings (timings.csv) and EXPLAIN ANALYZE of the 3 slowest models here.",
             file_okay=False,
         ),
     ] = None,
+    old_profile_dir: Annotated[Path | None, typer.Option("--profile", hidden=True, file_okay=False)] = None,
 ) -> None:
     """Run dbt build (seeds, models, tests) on the warehouse."""
     import yaml
 
+    # "--profile" names a synthetic authority's profile elsewhere (generate, calibrate).
+    timings_dir = _either(timings_dir, old_profile_dir, "cscw build --profile DIR", "--timings DIR")
     from csc_warehouse.build import BuildFailed
     from csc_warehouse.build import build as run_build
 
@@ -337,12 +447,12 @@ def build(
         f"dbt build passed in {result.seconds:.1f} s: {result.models_passed} models, "
         f"{result.seeds_passed} seeds, {result.tests_passed} tests passed ({result.tests_warned} warned)"
     )
-    if profile_dir is not None:
+    if timings_dir is not None:
         from csc_warehouse.profiling import write_profile
 
-        timings = write_profile(warehouse, profile_dir)
+        timings = write_profile(warehouse, timings_dir)
         slowest = [t for t in timings if t.resource_type == "model"][:5]
-        console.print(f"Timings and plans in {profile_dir}; slowest models:")
+        console.print(f"Timings and plans in {timings_dir}; slowest models:")
         for t in slowest:
             console.print(f"  {t.seconds:7.2f} s  {t.name}")
 
@@ -357,8 +467,14 @@ def report(
         str | None, typer.Option("--la", help="One authority (default: every authority).")
     ] = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for the HTML files.", file_okay=False)
-    ] = settings.DATA_DIR / "reports",
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for the HTML files (default: reports/ beside the warehouse).",
+            file_okay=False,
+        ),
+    ] = None,
     source: Annotated[
         Path | None,
         typer.Option(
@@ -368,17 +484,20 @@ def report(
         ),
     ] = None,
     warehouse: WarehouseOption = settings.DEFAULT_WAREHOUSE,
-    publish: Annotated[
+    suppress: Annotated[
         bool,
-        typer.Option("--publish", help="Suppress counts of 1-4 and figures built on them, for publication."),
+        typer.Option("--suppress", help="Suppress counts of 1-4 and figures built on them, for publication."),
     ] = False,
+    old_publish: Annotated[bool, typer.Option("--publish", hidden=True)] = False,
 ) -> None:
     """Write the quarterly performance report (self-contained HTML) from the serving file."""
     from csc_warehouse.report import ReportError, write_reports
 
+    suppress = _either(suppress, old_publish, "cscw report --publish", "--suppress")
     database = source or settings.serving_next_to(warehouse)
+    out = out or Path(warehouse).with_name("reports")
     try:
-        written = write_reports(database, out, period=period, la_code=la_code, publish=publish)
+        written = write_reports(database, out, period=period, la_code=la_code, publish=suppress)
     except ReportError as exc:
         raise _fail(str(exc)) from None
     for path in written[:5]:
@@ -390,8 +509,14 @@ def report(
 @app.command()
 def export(
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for the files.", file_okay=False)
-    ] = settings.DATA_DIR / "exports",
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for the files (default: exports/ beside the warehouse).",
+            file_okay=False,
+        ),
+    ] = None,
     file_format: Annotated[
         FileFormat, typer.Option("--format", help="csv (for Excel) or parquet.")
     ] = FileFormat.csv,
@@ -403,9 +528,13 @@ def export(
     ] = None,
     warehouse: WarehouseOption = settings.DEFAULT_WAREHOUSE,
 ) -> None:
-    """Export every served mart and reference table to CSV or Parquet files (aggregate figures only)."""
+    """Export every served mart and reference table to CSV or Parquet files (aggregate figures only).
+
+    Statutory returns (SSDA903, CIN census) are not exports: see `cscw returns`.
+    """
     from csc_warehouse.exports import ExportError, export_tables
 
+    out = out or Path(warehouse).with_name("exports")
     try:
         written = export_tables(
             source or settings.serving_next_to(warehouse), out, file_format=file_format.value
@@ -449,42 +578,34 @@ def refresh(
         ),
     ] = False,
 ) -> None:
-    """Run the monthly refresh flow (Prefect): load -> validate -> dbt build -> validate -> publish -> report.
+    """Run the monthly refresh flow (Prefect): load, validate, build, validate, publish months, serve, report.
 
     The dbt build is incremental: it rebuilds only the children and months that the newly loaded
     versions reach (docs/incremental.md); --full-refresh rebuilds everything.
 
     A failed step (or a failed "stop" check of a validation gate) leaves the serving file as it was.
     """
-    from csc_warehouse import load as loading
-    from csc_warehouse.build import BuildFailed
-    from csc_warehouse.publish import PublishFailed
-    from csc_warehouse.spark_engine import SparkUnavailable
-    from csc_warehouse.validate import GateFailed, ValidationError
-
-    flow = flow_module().monthly_refresh
-    try:
-        summary = flow(
-            str(input_dir),
-            str(warehouse),
-            str(serving) if serving else None,
-            engine=engine.value,
-            full_refresh=full_refresh,
-        )
-    except loading.LoadRefused as exc:
-        raise _fail(f"load refused: {exc}") from None
-    except (GateFailed, ValidationError, BuildFailed, PublishFailed, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from None
-    except SparkUnavailable as exc:
-        raise _fail(str(exc)) from None
+    with flow_run(warehouse) as log_file:
+        try:
+            summary = flow_module().monthly_refresh(
+                str(input_dir),
+                str(warehouse),
+                str(serving) if serving else None,
+                engine=engine.value,
+                full_refresh=full_refresh,
+            )
+        except Exception as exc:
+            raise _failed(_reason(exc), exc, log_file) from None
 
     totals = summary["load"]
     build_result = summary["build"]
+    months = (summary.get("publish_months") or {}).get("months") or {}
     console.print(
         f"Loaded {totals['rows_loaded']:,} of {totals['rows_in']:,} rows "
         f"({totals['rows_unchanged']:,} unchanged, {totals['rows_quarantined']:,} quarantined); "
         f"dbt built {build_result['models_passed']} models and passed {build_result['tests_passed']} tests "
-        f"in {build_result['seconds']:.1f} s; published {len(summary['publish']['tables'])} tables."
+        f"in {build_result['seconds']:.1f} s; published {len(months)} month(s) as first reported; "
+        f"served {len(summary['serve']['tables'])} tables."
     )
     gate_warnings = [
         *(summary.get("validate_events") or {}).get("warnings", []),
@@ -538,7 +659,7 @@ def validate(
     """Run the Great Expectations gates on the warehouse: exit 1 if a "stop" check fails.
 
     [bold]all[/bold] validates the marts only when they have been built. Data Docs (HTML):
-    gx/uncommitted/data_docs/local_site/index.html.
+    gx/uncommitted/data_docs/local_site/index.html beside the warehouse ($CSCW_GX_ROOT overrides it).
     """
     from csc_warehouse import validate as validating
 
@@ -546,7 +667,9 @@ def validate(
     stops = 0
     for name in gates:
         try:
-            result = validating.validate_gate(warehouse, name, docs=docs)
+            result = validating.validate_gate(
+                warehouse, name, docs=docs, project_root=settings.gx_root_for(warehouse)
+            )
         except validating.ValidationError as exc:
             if gate is Gate.all and name == "marts":
                 console.print(f"[yellow]Marts not validated:[/yellow] {exc}")
@@ -575,26 +698,35 @@ def backfill(
             help="Publish months already published again (the new figures supersede the old; both are kept).",
         ),
     ] = False,
+    serving: Annotated[
+        Path | None,
+        typer.Option(
+            help="File BI tools read, served again after (default: serving.duckdb beside the warehouse).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the backfill flow (Prefect): publish past months as they would have been first reported.
 
     Each month's KPIs are computed from the event versions recorded by its reporting cut-off and stored
     in marts.fct_kpi_published (via the append-only log raw.kpi_published). Months already published are
     left as they were unless --replace is given; the monthly refresh publishes the recent months itself.
-    The warehouse's own marts keep the latest view (the dbt runs happen in a scratch copy).
+    The warehouse's own marts keep the latest view (the dbt runs happen in a scratch copy); the serving
+    file is written again afterwards, so BI tools see the same published months.
     """
-    from csc_warehouse.as_reported import PublishMonthsFailed
-    from csc_warehouse.build import BuildFailed
+    from csc_warehouse.as_reported import month_ends
 
-    module = flow_module("backfill")
     try:
-        module.month_ends(start, end)
+        month_ends(start, end)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    try:
-        summary = module.backfill(str(warehouse), start, end, replace)
-    except (BuildFailed, FileNotFoundError, PublishMonthsFailed) as exc:
-        raise _fail(str(exc)) from None
+    with flow_run(warehouse) as log_file:
+        try:
+            summary = flow_module("backfill").backfill(
+                str(warehouse), start, end, replace, str(serving) if serving else None
+            )
+        except Exception as exc:
+            raise _failed(_reason(exc), exc, log_file) from None
     for month in summary["published"]:
         authorities = len(month["la_codes"])
         console.print(
@@ -621,6 +753,8 @@ def backfill(
         f"Published {summary['rows']:,} rows ({len(summary['published'])} months) to {summary['table']} "
         f"of {summary['warehouse']}; marts.fct_kpi_published and the reports on it are rebuilt"
     )
+    if summary.get("serve"):
+        console.print(f"Served {len(summary['serve']['tables'])} tables in {summary['serve']['serving']}")
 
 
 @app.command()
@@ -635,19 +769,106 @@ def scorecard(
             show_default=_shown(settings.DEFAULT_WAREHOUSE),
         ),
     ] = settings.DEFAULT_WAREHOUSE,
-    la_code: Annotated[str | None, typer.Option("--la-code", help="Only this authority.")] = None,
+    la_code: Annotated[str | None, typer.Option("--la", help="Only this authority.")] = None,
+    old_la_code: Annotated[str | None, typer.Option("--la-code", hidden=True)] = None,
 ) -> None:
     """Print the latest month's KPIs per authority, grouped by area, beside the month before."""
+    import inspect
+
     import duckdb
 
     from csc_warehouse.scorecard import print_scorecard
 
+    la_code = _either(la_code, old_la_code, "--la-code", "--la")
+    # As wide as the terminal (rich reads it, or $COLUMNS), once the scorecard takes a width.
+    width = {"width": console.width} if "width" in inspect.signature(print_scorecard).parameters else {}
     try:
-        print_scorecard(warehouse, la_code=la_code, console=console)
+        print_scorecard(warehouse, la_code=la_code, console=console, **width)
     except FileNotFoundError as exc:
         raise _fail(f"{exc}; run `cscw refresh` first") from None
     except duckdb.Error as exc:
         raise _fail(f"cannot read the scorecard from {warehouse}: {exc}") from None
+
+
+@app.command()
+def quarantine(
+    warehouse: WarehouseOption = settings.DEFAULT_WAREHOUSE,
+    load_id: Annotated[
+        int | None, typer.Option("--load", help="Only the rows of this load (raw.loads).")
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this reason code (e.g. unknown_child), or rows whose reason contains the words."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write every matching row to this CSV file.", dir_okay=False),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=0, help="Rows to list on the terminal (0: counts only).")] = 20,
+) -> None:
+    """Count the rows loads rejected by reason, list them with file, line and reason, or export them."""
+    from csc_warehouse import quarantine as quarantined
+
+    try:
+        counts = quarantined.count_by_reason(warehouse, load_id=load_id, reason=reason)
+        rows = quarantined.list_rows(warehouse, load_id=load_id, reason=reason, limit=limit) if limit else []
+        written = quarantined.export_rows(warehouse, out, load_id=load_id, reason=reason) if out else None
+    except quarantined.QuarantineError as exc:
+        raise _fail(str(exc)) from None
+    which = " ".join(part for part in (f"load {load_id}" if load_id else "", reason or "") if part)
+    if not counts:
+        console.print(f"No quarantined rows{' for ' + which if which else ''} in {warehouse}.")
+        return
+    table = Table(
+        title=f"Quarantined rows by reason{' (' + which + ')' if which else ''}", title_justify="left"
+    )
+    for heading in ("Table", "Reason", "Column", "Rows", "Loads"):
+        table.add_column(heading, justify="right" if heading == "Rows" else "left")
+    for c in counts:
+        table.add_row(c.table_name, c.reason_code, c.column_name or "", _int(c.rows), c.loads)
+    table.add_section()
+    table.add_row("[bold]Total[/bold]", "", "", _int(sum(c.rows for c in counts)), "")
+    console.print(table)
+    if rows:
+        listing = Table(title=f"First {len(rows)} rows", title_justify="left")
+        for heading in ("Load", "File", "Line", "Column", "Reason"):
+            listing.add_column(heading, overflow="fold")
+        for r in rows:
+            listing.add_row(
+                str(r["load_id"]),
+                str(r["file_name"]),
+                str(r["source_line"]),
+                r["column_name"] or "",
+                r["reason"],
+            )
+        console.print(listing)
+    if written is not None:
+        console.print(f"Wrote {written:,} rows with their reasons and content to {out}")
+
+
+@app.command()
+def serve(
+    warehouse: WarehouseOption = settings.DEFAULT_WAREHOUSE,
+    serving: Annotated[
+        Path | None,
+        typer.Option(
+            help="File BI tools read (default: serving.duckdb beside the warehouse).", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Write the serving file BI tools read: marts and reference only, DuckDB 1.5 format, swapped in whole."""
+    from csc_warehouse.serve import ServeFailed
+    from csc_warehouse.serve import serve as run_serve
+
+    try:
+        result = run_serve(warehouse, serving or settings.serving_next_to(warehouse))
+    except ServeFailed as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"Served {len(result.tables)} tables ({sum(result.tables.values()):,} rows) in {result.serving}"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,14 @@ Every reason goes to ``q_<t>`` on the way and is written to quarantine.rows at t
 
 ``source_line`` is the CSV record number counting the header as line 1: the line in the file,
 unless a quoted value spans lines (then later records count one per record, as DuckDB does).
+
+Silent damage is caught too (contract.EVENT_COLUMN_NEEDS): a file without an optional column that KPIs
+read loads with a warning naming those KPIs (from seeds/dim_kpi.csv), a load in which such a column is
+empty for every row of an event type that needs it is refused, and a file with only a header warns.
+
+Re-loading files already loaded adds nothing: rows already in raw.* are unchanged, and rows already in
+quarantine.rows (same table, column and row content) are not quarantined again but counted unchanged;
+a load that adds nothing is logged in raw.loads with status ``nothing_new``.
 """
 
 from __future__ import annotations
@@ -63,6 +71,10 @@ class LoadRefused(Exception):
     """A file that is not the format at all; nothing of it (or of the load) is loaded."""
 
 
+class ColumnsEmpty(LoadRefused):
+    """A column the KPIs need is empty for every row of an event type: a broken extract; nothing loaded."""
+
+
 @dataclass
 class TableReport:
     table: str  # children | events | population
@@ -70,8 +82,10 @@ class TableReport:
     rows_in: int
     rows_loaded: int  # new rows written
     rows_unchanged: int  # rows identical to a version already in the warehouse (re-loads)
-    rows_quarantined: int
+    rows_quarantined: int  # newly quarantined by this load
     unknown_event_types: dict[str, int] = field(default_factory=dict)  # loaded, but the models ignore them
+    # Of rows_unchanged: rows an earlier load already quarantined (kept there once, not added again).
+    rows_already_quarantined: int = 0
     # rows_in == rows_loaded + rows_unchanged + rows_quarantined always
 
 
@@ -172,9 +186,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         """
         create table if not exists quarantine.rows (
             load_id integer not null, table_name varchar not null, file_name varchar not null,
-            source_line bigint, column_name varchar, reason varchar not null, record_json varchar
+            source_line bigint, column_name varchar, reason varchar not null, record_json varchar,
+            reason_code varchar
         )"""
     )
+    # Warehouses from before reason codes: the one column added, nothing else changes.
+    con.execute("alter table quarantine.rows add column if not exists reason_code varchar")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -276,7 +293,7 @@ def create_stage_tables(con: duckdb.DuckDBPyConnection, table: str) -> None:
     # Every reason found, whatever the step; record_json only for rows that never reached stg_.
     con.execute(
         f"""create temp table q_{table} (file_ord integer, source_line bigint, column_name varchar,
-            reason varchar, record_json varchar)"""
+            reason varchar, record_json varchar, reason_code varchar)"""
     )
 
 
@@ -359,7 +376,7 @@ def _renumber_around_rejects(con: duckdb.DuckDBPyConnection, f: SourceFile, reje
         f"""insert into q_{f.table}
             select {f.ord}, line, null,
                    format('is not a well-formed CSV row ({{}}: {{}})', kinds, messages),
-                   to_json({{'csv_line': csv_line}})
+                   to_json({{'csv_line': csv_line}}), 'malformed_csv_row'
             from rej_lines"""
     )
     con.execute("drop table rej_lines")
@@ -374,6 +391,7 @@ class FieldCheck:
     column: str
     condition: str  # SQL over the derived row (r_<col> = trimmed text, <col> = typed); true = bad
     reason: str  # SQL text expression
+    kind: str = "bad_value"  # reason_code in quarantine.rows: what `cscw quarantine` groups by
 
 
 def raw_ref(name: str) -> str:
@@ -412,7 +430,11 @@ def generic_checks(table: str) -> list[FieldCheck]:
     for col in contract.TABLES[table]:
         raw = raw_ref(col.name)
         if col.required:
-            checks.append(FieldCheck(col.name, f"{raw} is null", lit(f"required field {col.name} is empty")))
+            checks.append(
+                FieldCheck(
+                    col.name, f"{raw} is null", lit(f"required field {col.name} is empty"), "required_empty"
+                )
+            )
         if col.type != "varchar":
             word = TYPE_WORDS[col.type]
             checks.append(
@@ -420,6 +442,7 @@ def generic_checks(table: str) -> list[FieldCheck]:
                     col.name,
                     f"{raw} is not null and {q(col.name)} is null",
                     f"format('{{}} {{}} is not a valid {word}', {lit(col.name)}, {raw})",
+                    "not_a_valid_" + col.type,
                 )
             )
     return checks
@@ -438,6 +461,7 @@ def code_checks() -> list[FieldCheck]:
             f"code is not null and not list_contains({allowed}, code)",
             f"format('code {{}} is not a {{}} code (one of: {{}})', code, event_type, "
             f"array_to_string({allowed}, ', '))",
+            "code_not_in_list",
         )
     ]
 
@@ -451,6 +475,7 @@ def table_checks(table: str, now: datetime) -> list[FieldCheck]:
                 "sex",
                 f"sex not in {in_list(contract.SEX_CODES)}",
                 f"format('sex {{}} is not one of {sexes}', sex)",
+                "sex_not_in_list",
             )
         )
     elif table == "events":
@@ -460,6 +485,7 @@ def table_checks(table: str, now: datetime) -> list[FieldCheck]:
                 "event_at",
                 f"event_at < timestamp {lit(earliest)}",
                 f"format('event_at {{}} is before {earliest}, the earliest date accepted', r_event_at)",
+                "event_at_too_early",
             )
         )
         checks.append(
@@ -467,19 +493,26 @@ def table_checks(table: str, now: datetime) -> list[FieldCheck]:
                 "event_at",
                 f"event_at > timestamp {lit(now.isoformat(sep=' '))}",
                 f"format('event_at {{}} is in the future (load date {now.date().isoformat()})', r_event_at)",
+                "event_at_in_future",
             )
         )
         checks.extend(code_checks())
     elif table == "population":
         sexes = ", ".join(contract.POPULATION_SEX_CODES)
         checks += [
-            FieldCheck("age", "age not between 0 and 17", "format('age {} is outside 0-17', r_age)"),
+            FieldCheck(
+                "age",
+                "age not between 0 and 17",
+                "format('age {} is outside 0-17', r_age)",
+                "age_outside_0_17",
+            ),
             FieldCheck(
                 "sex",
                 f"sex not in {in_list(contract.POPULATION_SEX_CODES)}",
                 f"format('sex {{}} is not one of {sexes}', sex)",
+                "sex_not_in_list",
             ),
-            FieldCheck("count", '"count" < 0', "format('count {} is negative', r_count)"),
+            FieldCheck("count", '"count" < 0', "format('count {} is negative', r_count)", "count_negative"),
         ]
     return checks
 
@@ -511,12 +544,12 @@ def type_rows(con: duckdb.DuckDBPyConnection, table: str, checks: list[FieldChec
     # row each, so the sender can fix them all at once.
     found = ", ".join(
         f"case when coalesce({c.condition}, false) "
-        f"then {{'column_name': {lit(c.column)}, 'reason': {c.reason}}} end"
+        f"then {{'column_name': {lit(c.column)}, 'reason': {c.reason}, 'reason_code': {lit(c.kind)}}} end"
         for c in checks
     )
     con.execute(
         f"""insert into q_{table}
-            select file_ord, source_line, p.column_name, p.reason, null
+            select file_ord, source_line, p.column_name, p.reason, null, p.reason_code
             from (select file_ord, source_line, unnest(list_filter([{found}], lambda x: x is not null)) as p
                   from ({derived_sql(table)}) d
                   semi join (select file_ord, source_line from typed_{table} where has_problem)
@@ -697,6 +730,17 @@ def key_words(table: str) -> str:
     return "format('la_code {} year {} age {} sex {}', la_code, year, age, sex)"
 
 
+# The reason_code quarantine.rows keeps for each verdict (what `cscw quarantine` groups by).
+VERDICT_CODES: dict[str, str] = {
+    "dup_wh": "conflicts_with_warehouse",
+    "dup_load": "duplicate_in_load",
+    "no_child": "unknown_child",
+    "end_no_episode": "end_without_episode_id",
+    "end_no_start": "end_without_start",
+    "end_before_start": "end_before_start",
+}
+
+
 def verdict_reasons(table: str) -> list[tuple[str, str | None, str]]:
     """(status, column, reason SQL) for every verdict that quarantines a well-formed row."""
     what = "a different count" if table == "population" else "different content"
@@ -744,12 +788,13 @@ def verdict_reasons(table: str) -> list[tuple[str, str | None, str]]:
 
 def quarantine_verdicts(con: duckdb.DuckDBPyConnection, table: str) -> None:
     cases = "\n".join(
-        f"when {lit(status)} then {{'column_name': {lit(col) if col else 'null::varchar'}, 'reason': {sql}}}"
+        f"when {lit(status)} then {{'column_name': {lit(col) if col else 'null::varchar'}, 'reason': {sql}, "
+        f"'reason_code': {lit(VERDICT_CODES[status])}}}"
         for status, col, sql in verdict_reasons(table)
     )
     con.execute(
         f"""insert into q_{table}
-            select file_ord, source_line, p.column_name, p.reason, null
+            select file_ord, source_line, p.column_name, p.reason, null, p.reason_code
             from (select file_ord, source_line, case status {cases} end as p
                   from (select t.*, v.* exclude (file_ord, source_line),
                                f.file_name as first_file, f.line_word as first_word
@@ -784,15 +829,52 @@ def write_rows(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> None
     )
     stg_record = content_sql(table, "s.")
     con.execute(
-        f"""insert into quarantine.rows
-            select {load_id}, {lit(table)}, f.file_name, qq.source_line, qq.column_name,
-                   format('{{}} {{}}: {{}}', f.line_word, qq.source_line, qq.reason),
-                   coalesce(qq.record_json, to_json({stg_record}))
+        f"""create temp table qrows_{table} as
+            select qq.file_ord, f.file_name, qq.source_line, qq.column_name,
+                   format('{{}} {{}}: {{}}', f.line_word, qq.source_line, qq.reason) as reason,
+                   coalesce(qq.record_json, to_json({stg_record})) as record_json, qq.reason_code
             from q_{table} qq
             join load_files f on f.file_ord = qq.file_ord
-            left join stg_{table} s on s.file_ord = qq.file_ord and s.source_line = qq.source_line
-            order by qq.file_ord, qq.source_line"""
+            left join stg_{table} s on s.file_ord = qq.file_ord and s.source_line = qq.source_line"""
     )
+    # Quarantined by an earlier load already: the same row content (record_json) for the same column of
+    # the same table. Not the reason's words: they name the line and the load date, which a re-load of
+    # the same row may change, while the row and what is wrong with it have not.
+    con.execute(
+        f"""create temp table qknown_{table} as
+            select n.file_ord, n.source_line, n.column_name, n.record_json
+            from qrows_{table} n
+            semi join (select column_name, record_json from quarantine.rows
+                       where table_name = {lit(table)}) o
+                on o.record_json = n.record_json and o.column_name is not distinct from n.column_name"""
+    )
+    con.execute(
+        f"""insert into quarantine.rows
+                (load_id, table_name, file_name, source_line, column_name, reason, record_json, reason_code)
+            select {load_id}, {lit(table)}, n.file_name, n.source_line, n.column_name, n.reason,
+                   n.record_json, n.reason_code
+            from qrows_{table} n
+            anti join qknown_{table} k
+                on k.file_ord = n.file_ord and k.source_line = n.source_line
+                and k.column_name is not distinct from n.column_name and k.record_json = n.record_json
+            order by n.file_ord, n.source_line"""
+    )
+
+
+def already_quarantined(con: duckdb.DuckDBPyConnection, table: str) -> dict[int, int]:
+    """file_ord -> rows every reason of which an earlier load quarantined already (nothing new in them)."""
+    rows = con.execute(
+        f"""select file_ord, count(*) from (
+                select n.file_ord, n.source_line,
+                       bool_and(k.source_line is not null) as is_known
+                from qrows_{table} n
+                left join qknown_{table} k
+                    on k.file_ord = n.file_ord and k.source_line = n.source_line
+                    and k.column_name is not distinct from n.column_name and k.record_json = n.record_json
+                group by all)
+            where is_known group by file_ord"""
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
 
 
 def count_files(con: duckdb.DuckDBPyConnection, table: str) -> dict[int, tuple[int, int, int, int]]:
@@ -861,6 +943,58 @@ class LoadRun:
             self.console.print(f"[dim]{elapsed:6.1f}s[/dim] {message}", highlight=False)
 
 
+# --------------------------------------------------------------------------------------------------
+# Columns the KPIs read (contract.EVENT_COLUMN_NEEDS): missing is a warning, blank everywhere a refusal
+
+
+def kpis_reading(measures: tuple[str, ...] | list[str]) -> list[str]:
+    """'Name (kpi_id)' of every KPI of seeds/dim_kpi.csv built on one of `measures`; the measure ids
+    themselves when the seed is not there (an installed package outside a checkout)."""
+    seed = settings.PROJECT_ROOT / "seeds" / "dim_kpi.csv"
+    if not seed.is_file():
+        return [f"measure {m}" for m in measures]
+    with seed.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [f"{r['kpi_name']} ({r['kpi_id']})" for r in rows if r["measure_id"] in measures]
+
+
+def missing_column_warnings(files: list[SourceFile]) -> list[str]:
+    """One warning per file and optional column the KPIs read that the file does not have."""
+    warnings = []
+    for f in files:
+        for col in contract.TABLES[f.table]:
+            measures = contract.column_measures(f.table, col.name)
+            if col.required or col.name in f.columns or not measures:
+                continue
+            warnings.append(
+                f"{f.path.name} has no {col.name} column, so these KPIs will count none of what it "
+                f"records: {'; '.join(kpis_reading(measures))}"
+            )
+    return warnings
+
+
+def empty_needed_columns(con: duckdb.DuckDBPyConnection, files: list[SourceFile]) -> list[str]:
+    """Columns a file has but leaves blank in every non-deleted row of an event type that needs them."""
+    problems = []
+    for event_type, needs in contract.EVENT_COLUMN_NEEDS.items():
+        for column, measures in needs.items():
+            having = [f for f in files if column in f.columns]
+            if not having or (event_type, column) in contract.BLANK_ALLOWED:
+                continue  # no such column at all: a warning (missing_column_warnings)
+            rows, filled = con.execute(
+                f"""select count(*), count({q(column)}) from typed_events
+                    where not has_problem and not is_deleted and event_type = {lit(event_type)}
+                        and file_ord in ({", ".join(str(f.ord) for f in having)})"""
+            ).fetchall()[0]
+            if rows and not filled:
+                names = ", ".join(f.path.name for f in having)
+                problems.append(
+                    f"{column} is empty in all {rows:,} {event_type} rows of {names}, and these KPIs "
+                    f"need it: {'; '.join(kpis_reading(measures))}"
+                )
+    return problems
+
+
 def load_table(run: LoadRun, table: str, files: list[SourceFile]) -> None:
     con = run.con
     create_stage_tables(con, table)
@@ -869,6 +1003,13 @@ def load_table(run: LoadRun, table: str, files: list[SourceFile]) -> None:
         (stage_csv if f.fmt == "csv" else stage_parquet)(con, f)
     run.say(f"checking {table}")
     type_rows(con, table, table_checks(table, run.now))
+    if table == "events" and (problems := empty_needed_columns(con, files)):
+        raise ColumnsEmpty(
+            "nothing of this load was loaded: "
+            + " | ".join(problems)
+            + ". A column left blank for a whole event type is a broken extract: send the files again "
+            "with it filled in"
+        )
     check_relations(con, table)
     write_rows(con, table, run.load_id)
     report_table(run, table, files)
@@ -876,14 +1017,26 @@ def load_table(run: LoadRun, table: str, files: list[SourceFile]) -> None:
 
 def report_table(run: LoadRun, table: str, files: list[SourceFile]) -> None:
     counts = count_files(run.con, table)
+    known = already_quarantined(run.con, table)
     unknown = unknown_types(run.con) if table == "events" else {}
     reduced = reduced_months(run.con) if table == "children" else {}
     for f in files:
         rows_in, loaded, unchanged, quarantined = counts.get(f.ord, (0, 0, 0, 0))
+        # Rows quarantined before are nothing new: counted unchanged, so the totals still add up.
+        seen = known.get(f.ord, 0)
         report = TableReport(
-            table, f.path.name, rows_in, loaded, unchanged, quarantined, unknown.get(f.ord, {})
+            table,
+            f.path.name,
+            rows_in,
+            loaded,
+            unchanged + seen,
+            quarantined - seen,
+            unknown.get(f.ord, {}),
+            rows_already_quarantined=seen,
         )
         run.reports.append(report)
+        if rows_in == 0:
+            run.warnings.append(f"{f.path.name}: the file has a header but no rows; nothing of it was loaded")
         if reduced.get(f.ord):
             run.warnings.append(
                 f"{f.path.name}: {reduced[f.ord]} birth_month value(s) were not the 1st of the month and "
@@ -900,9 +1053,12 @@ def report_table(run: LoadRun, table: str, files: list[SourceFile]) -> None:
 
 def record_loads(run: LoadRun, input_dir: Path, files: list[SourceFile], hashes: dict[int, str]) -> None:
     by_file = {r.file: r for r in run.reports}
+    nothing_new = not any(r.rows_loaded or r.rows_quarantined for r in run.reports)
     for f in files:
         r = by_file[f.path.name]
         status = "loaded_with_quarantine" if r.rows_quarantined else "loaded"
+        if nothing_new:
+            status = "nothing_new"
         run.con.execute(
             "insert into raw.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -923,9 +1079,17 @@ def record_loads(run: LoadRun, input_dir: Path, files: list[SourceFile], hashes:
 
 def plan_files(input_dir: Path) -> list[SourceFile]:
     """Every input file, inspected; refuses before anything is written."""
+    put = (
+        "put the files to load there: children*.csv and events*.csv (or .parquet) in the contract's "
+        "columns, and population*.csv for the first load (README: Command line, docs/importing.md)"
+    )
+    if not input_dir.exists():
+        raise LoadRefused(f"{input_dir} does not exist: create it and {put}")
     if not input_dir.is_dir():
-        raise LoadRefused(f"{input_dir} is not a folder")
+        raise LoadRefused(f"{input_dir} is not a folder: {put}")
     found = find_files(input_dir)
+    if not found:
+        raise LoadRefused(f"{input_dir} holds no file to load; nothing was loaded: {put}")
     for table in ("children", "events"):
         if table not in found:
             raise LoadRefused(
@@ -956,6 +1120,7 @@ def run_load(run: LoadRun, input_dir: Path, files: list[SourceFile]) -> None:
     )
     for f in files:
         con.execute("insert into load_files values (?, ?, ?, ?)", [f.ord, f.table, f.path.name, f.line_word])
+    run.warnings.extend(missing_column_warnings(files))
     for table in TABLE_ORDER:
         table_files = [f for f in files if f.table == table]
         if table_files:
@@ -986,6 +1151,11 @@ def load(
         run.say(f"load {load_id} from {input_dir}")
         run_load(run, input_dir, files)
         record_loads(run, input_dir, files, hashes)
+        if not any(r.rows_loaded or r.rows_quarantined for r in run.reports):
+            run.warnings.append(
+                f"nothing new in {input_dir}: every row is already in the warehouse or in quarantine "
+                f"(load {load_id} is logged in raw.loads as nothing_new)"
+            )
         con.execute("commit")
         run.say(f"load {load_id} committed")
     except BaseException:

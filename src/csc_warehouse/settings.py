@@ -58,6 +58,17 @@ def serving_next_to(warehouse: Path) -> Path:
     return Path(warehouse).with_name(DEFAULT_SERVING.name)
 
 
+def gx_root_for(warehouse: Path) -> Path:
+    """Where a warehouse's Great Expectations files and Data Docs go: $CSCW_GX_ROOT, else its folder
+    (data/gx/ for data/warehouse.duckdb), so two warehouses never share Data Docs."""
+    return Path(os.environ.get("CSCW_GX_ROOT") or Path(warehouse).resolve().parent)
+
+
+def log_file_for(warehouse: Path) -> Path:
+    """The CLI's log of a warehouse (every message, tracebacks included): logs/cscw.log beside it."""
+    return Path(warehouse).resolve().parent / "logs" / "cscw.log"
+
+
 def configure_environment() -> None:
     """Telemetry off (always); PREFECT_HOME and the server start-up wait unless already set. Idempotent."""
     os.environ.update(TELEMETRY_ENV)

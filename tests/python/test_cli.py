@@ -16,7 +16,17 @@ from csc_warehouse import cli
 from csc_warehouse.scorecard import format_value
 
 runner = CliRunner()
-COMMANDS = ["generate", "calibrate", "load", "build", "refresh", "scorecard"]
+COMMANDS = [
+    "generate",
+    "calibrate",
+    "load",
+    "build",
+    "refresh",
+    "scorecard",
+    "quarantine",
+    "serve",
+    "backfill",
+]
 
 
 @pytest.fixture
@@ -243,3 +253,191 @@ def test_calibrate_prints_targets_and_exits_1_when_outside(monkeypatch):
     assert "cla_rate_per_10k │ 35.5 │ 34.0 ± 3 │ +1.5 │ ok" in out
     assert "uasc_count / cla_count │ 13.0 │ 9.7 ± 2.5 │ +3.3 │ OUT" in out
     assert "Outside tolerance: uasc_count / cla_count" in out
+
+
+# --------------------------------------------------------------------------------------------------
+# One vocabulary: --la everywhere, --version, serve / publish / suppress / export, old names kept a release
+
+
+def test_version_is_the_installed_package_version():
+    from importlib.metadata import version
+
+    result = runner.invoke(cli.app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"cscw {version('csc-warehouse')}"
+
+
+def test_scorecard_takes_la_and_the_old_la_code_with_a_deprecation(kpi_db):
+    other = runner.invoke(cli.app, ["scorecard", "--warehouse", str(kpi_db), "--la", "E06000017"])
+    old = runner.invoke(
+        cli.app, ["scorecard", "--warehouse", str(kpi_db), "--la-code", "E10000015"], env={"COLUMNS": "160"}
+    )
+
+    assert other.exit_code == 0 and "No KPI rows for E06000017" in other.output
+    assert old.exit_code == 0, old.output
+    assert "Deprecated: --la-code is now --la" in old.output
+    assert "95.1% (485 / 510)" in old.output
+    assert "--la-code" not in runner.invoke(cli.app, ["scorecard", "--help"]).output, "hidden"
+
+
+def test_report_suppress_and_the_old_publish_flag_and_output_beside_the_warehouse(tmp_path, monkeypatch):
+    from csc_warehouse import report
+
+    calls = []
+    monkeypatch.setattr(report, "write_reports", lambda db, out, **kw: calls.append((db, out, kw)) or [])
+    warehouse = tmp_path / "elsewhere" / "wh.duckdb"
+
+    new = runner.invoke(cli.app, ["report", "--warehouse", str(warehouse), "--suppress"])
+    old = runner.invoke(cli.app, ["report", "--warehouse", str(warehouse), "--publish"])
+    plain = runner.invoke(cli.app, ["report", "--warehouse", str(warehouse)])
+
+    assert new.exit_code == old.exit_code == plain.exit_code == 0
+    assert [kw["publish"] for _, _, kw in calls] == [True, True, False]
+    assert (
+        "Deprecated: cscw report --publish is now --suppress" in old.output and "Deprecated" not in new.output
+    )
+    # Beside the warehouse given, not the project's data/reports.
+    assert {(db, out) for db, out, _ in calls} == {
+        (tmp_path / "elsewhere" / "serving.duckdb", warehouse.parent / "reports")
+    }
+
+
+def test_export_lands_beside_the_warehouse(tmp_path, monkeypatch):
+    from csc_warehouse import exports
+
+    calls = []
+    monkeypatch.setattr(exports, "export_tables", lambda db, out, **kw: calls.append((db, out)) or [])
+    warehouse = tmp_path / "elsewhere" / "wh.duckdb"
+
+    result = runner.invoke(cli.app, ["export", "--warehouse", str(warehouse)])
+
+    assert result.exit_code == 0, result.output
+    assert calls == [(warehouse.with_name("serving.duckdb"), warehouse.with_name("exports"))]
+
+
+def test_build_timings_and_the_old_profile_option(tmp_path, monkeypatch):
+    from csc_warehouse import build, profiling
+
+    monkeypatch.setattr(
+        build, "build", lambda warehouse, **kw: build.BuildResult(models_passed=3, seconds=0.5)
+    )
+    written = []
+    monkeypatch.setattr(profiling, "write_profile", lambda warehouse, folder: written.append(folder) or [])
+
+    new = runner.invoke(
+        cli.app, ["build", "--warehouse", str(tmp_path / "w.duckdb"), "--timings", str(tmp_path / "t")]
+    )
+    old = runner.invoke(
+        cli.app, ["build", "--warehouse", str(tmp_path / "w.duckdb"), "--profile", str(tmp_path / "p")]
+    )
+
+    assert new.exit_code == old.exit_code == 0, new.output + old.output
+    assert written == [tmp_path / "t", tmp_path / "p"]
+    assert "Deprecated: cscw build --profile DIR is now --timings DIR" in old.output
+
+
+def test_generate_takes_la_and_the_old_la_code(tmp_path, monkeypatch):
+    from csc_warehouse import generate
+
+    seen = []
+
+    def fake(out, **kw):
+        seen.append(kw["la_code"])
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(generate, "generate", fake)
+    runner.invoke(cli.app, ["generate", "--out", str(tmp_path), "--la", "E06000001"])
+    old = runner.invoke(cli.app, ["generate", "--out", str(tmp_path), "--la-code", "E06000002"])
+
+    assert seen == ["E06000001", "E06000002"]
+    assert "Deprecated: --la-code is now --la" in old.output
+
+
+def test_a_failed_refresh_prints_its_reason_and_keeps_the_traceback_in_the_log(tmp_path, monkeypatch):
+    def flow(input_dir, warehouse, serving=None, engine="duckdb", full_refresh=False):
+        raise RuntimeError("disk full while writing the warehouse")
+
+    monkeypatch.setattr(
+        cli, "flow_module", lambda name="monthly_refresh": SimpleNamespace(monthly_refresh=flow)
+    )
+    warehouse = tmp_path / "w.duckdb"
+    result = runner.invoke(cli.app, ["refresh", "--input", str(tmp_path), "--warehouse", str(warehouse)])
+
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    log = tmp_path / "logs" / "cscw.log"
+    assert lines == ["Error: RuntimeError: disk full while writing the warehouse", f"Details: {log}"]
+    assert "Traceback (most recent call last)" in log.read_text() and "disk full" in log.read_text()
+
+
+def test_flows_are_imported_from_the_package_and_the_entry_points_are_the_same_flows():
+    import importlib.util
+
+    from csc_warehouse import settings
+    from csc_warehouse.flows import backfill, monthly_refresh
+
+    assert cli.flow_module() is monthly_refresh and cli.flow_module("backfill") is backfill
+    for name, module in (("monthly_refresh", monthly_refresh), ("backfill", backfill)):
+        path = settings.PROJECT_ROOT / "flows" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"entry_{name}", path)
+        entry = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(entry)
+        flow_name = "monthly_refresh" if name == "monthly_refresh" else "backfill"
+        assert getattr(entry, flow_name) is getattr(module, flow_name)
+
+
+# --------------------------------------------------------------------------------------------------
+# A running Prefect server is used instead of a temporary one
+
+
+@pytest.fixture
+def health_server():
+    """A stand-in Prefect API answering /api/health with 200 on a free port."""
+    import http.server
+    import threading
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/api/health" else 404)
+            self.end_headers()
+            self.wfile.write(b"true")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_running_server_is_found_and_used(health_server, monkeypatch):
+    from csc_warehouse.flows import server
+
+    monkeypatch.delitem(sys.modules, "prefect", raising=False)  # as in a fresh `cscw refresh`
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+
+    assert server.use_running_server(project_url=health_server) == health_server
+    import os
+
+    assert os.environ["PREFECT_API_URL"] == health_server
+
+
+def test_none_running_means_a_temporary_server_and_a_named_one_must_answer(health_server, monkeypatch):
+    from csc_warehouse.flows import server
+
+    monkeypatch.delitem(sys.modules, "prefect", raising=False)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    nothing = health_server.replace("/api", "/nothing")  # answers 404: not a Prefect API
+
+    assert server.use_running_server(project_url=nothing) is None
+    import os
+
+    assert "PREFECT_API_URL" not in os.environ
+    monkeypatch.setenv("PREFECT_API_URL", nothing)
+    with pytest.raises(server.ServerUnreachable, match="no Prefect server answers there"):
+        server.use_running_server(project_url=health_server)
+    monkeypatch.setenv("PREFECT_API_URL", health_server)
+    assert server.use_running_server(project_url=nothing) == health_server

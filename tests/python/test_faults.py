@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from csc_warehouse import build as building
-from csc_warehouse import publish as publishing
+from csc_warehouse import serve as serving_module
 from csc_warehouse.load import LoadRefused, load
 
 RAW_TABLES = ("raw.children", "raw.events", "raw.population", "raw.loads", "quarantine.rows")
@@ -293,7 +293,7 @@ def test_kill_9_during_a_dbt_build_leaves_the_serving_file_and_a_rebuild_works(t
     started = time.monotonic()
     building.build(warehouse)
     seconds = time.monotonic() - started
-    publishing.publish(warehouse, serving)
+    serving_module.serve(warehouse, serving)
     served = serving.read_bytes()
     with duckdb.connect(str(serving), read_only=True) as con:
         kpi_rows = con.sql("select count(*) from marts.fct_kpi_monthly").fetchall()[0][0]
@@ -309,6 +309,6 @@ def test_kill_9_during_a_dbt_build_leaves_the_serving_file_and_a_rebuild_works(t
     assert snapshot(warehouse) == raw_before, "the build does not touch raw.* or quarantine.*"
     rebuilt = run_cscw("build", "--warehouse", str(warehouse))
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
-    publishing.publish(warehouse, serving)
+    serving_module.serve(warehouse, serving)
     with duckdb.connect(str(serving), read_only=True) as con:
         assert con.sql("select count(*) from marts.fct_kpi_monthly").fetchall()[0][0] == kpi_rows

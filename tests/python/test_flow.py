@@ -1,5 +1,5 @@
 """The Prefect flow runs load -> validate events -> dbt build -> validate marts -> publish months ->
-publish -> report in turn, stops at the first failure (a failed "stop" gate included), and is what
+serve -> report in turn, stops at the first failure (a failed "stop" gate included), and is what
 `cscw refresh` runs. Most tests replace the steps with recorders (their own tests cover them); the slow
 ones run the real pieces end to end on a tiny synthetic authority, and the backfill flow."""
 
@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 import csc_warehouse
 from csc_warehouse import as_reported, cli, report_files
 from csc_warehouse import build as building
-from csc_warehouse import publish as publishing
+from csc_warehouse import serve as serving_module
 from csc_warehouse import validate as validating
-from csc_warehouse.publish import storage_version
+from csc_warehouse.serve import storage_version
 
 
 @pytest.fixture(scope="session")
@@ -93,9 +93,9 @@ def steps(monkeypatch, tmp_path):
         calls.append(("publish months", Path(warehouse)))
         return as_reported.PublishResult(warehouse=Path(warehouse))
 
-    def fake_publish(warehouse, serving, **kwargs):
-        calls.append(("publish", Path(warehouse), Path(serving)))
-        return publishing.PublishResult(
+    def fake_serve(warehouse, serving, **kwargs):
+        calls.append(("serve", Path(warehouse), Path(serving)))
+        return serving_module.ServeResult(
             serving=Path(serving), tables={"marts.fct_kpi_monthly": 48}, seconds=0.1
         )
 
@@ -129,7 +129,7 @@ def steps(monkeypatch, tmp_path):
     monkeypatch.setattr(loading, "load", fake_load, raising=False)
     monkeypatch.setattr(building, "build", fake_build)
     monkeypatch.setattr(as_reported, "publish_due", fake_publish_months)
-    monkeypatch.setattr(publishing, "publish", fake_publish)
+    monkeypatch.setattr(serving_module, "serve", fake_serve)
     monkeypatch.setattr(validating, "validate_gate", fake_gate)
     monkeypatch.setattr(report_files, "write_scorecard_report", fake_report)
     return state
@@ -139,7 +139,7 @@ def step_names(steps) -> list[str]:
     return [call[0] for call in steps.calls]
 
 
-ALL_STEPS = ["load", "validate events", "build", "validate marts", "publish months", "publish", "report"]
+ALL_STEPS = ["load", "validate events", "build", "validate marts", "publish months", "serve", "report"]
 
 
 def test_flow_runs_the_steps_in_order_and_summarises(flow_module, steps, tmp_path):
@@ -154,14 +154,14 @@ def test_flow_runs_the_steps_in_order_and_summarises(flow_module, steps, tmp_pat
         ("build", warehouse),
         ("validate marts", warehouse),
         ("publish months", warehouse),
-        ("publish", warehouse, serving),
+        ("serve", warehouse, serving),
         ("report", serving, warehouse.with_name("reports")),
     ]
     assert summary["load"]["rows_in"] == 100
     assert summary["load"]["rows_loaded"] + summary["load"]["rows_unchanged"] == 96
     assert summary["load"]["rows_quarantined"] == 4
     assert summary["build"]["models_passed"] == 12 and summary["build"]["tests_passed"] == 40
-    assert summary["publish"]["tables"] == {"marts.fct_kpi_monthly": 48}
+    assert summary["serve"]["tables"] == {"marts.fct_kpi_monthly": 48}
     assert summary["publish_months"]["months"] == {}
     assert summary["serving"] == str(serving)
     assert summary["validate_events"]["ok"] and summary["validate_marts"]["ok"]
@@ -293,14 +293,14 @@ def test_cli_refresh_reports_a_failed_gate(flow_module, steps, tmp_path):
 
     assert result.exit_code == 1
     assert "kpi.every_kpi_every_month" in result.output
-    assert "publish" not in step_names(steps) and not serving.exists()
+    assert "serve" not in step_names(steps) and not serving.exists()
 
 
 @pytest.mark.slow
 def test_refresh_end_to_end_on_a_tiny_authority(flow_module, tmp_path, monkeypatch):
-    """The real generate -> load -> validate -> dbt build -> validate -> publish -> report on one small
-    authority, then a refused load."""
-    monkeypatch.setenv(validating.GX_ROOT_ENV, str(tmp_path / "gxproject"))
+    """The real generate -> load -> validate -> dbt build -> validate -> publish months -> serve -> report
+    on one small authority, every output beside the warehouse; then a refused load."""
+    monkeypatch.delenv(validating.GX_ROOT_ENV, raising=False)
     generating = pytest.importorskip("csc_warehouse.generate")
     loading = pytest.importorskip("csc_warehouse.load")
     inputs, warehouse = tmp_path / "in", tmp_path / "warehouse.duckdb"
@@ -311,6 +311,8 @@ def test_refresh_end_to_end_on_a_tiny_authority(flow_module, tmp_path, monkeypat
     for gate in ("validate_events", "validate_marts"):
         assert summary[gate]["ok"], summary[gate]["stops"]
         assert summary[gate]["docs"].endswith("index.html")
+        # Data Docs beside the warehouse (tmp_path/gx), not in the project's gx/.
+        assert summary[gate]["docs"].startswith((tmp_path / "gx").as_uri()), summary[gate]["docs"]
     report = summary["report"]
     assert Path(report["csv"]).parent == tmp_path / "reports"
     assert Path(report["csv"]).name == f"scorecard_{report['period_end'][:7]}.csv"
@@ -394,4 +396,53 @@ def test_backfill_publishes_past_months_once(flow_module, tmp_path):
         (date(2017, 2, 28), date(2017, 2, 28), "replace", 2, kpis),
     ]
     assert latest_after == latest_before, "the warehouse's own marts keep the latest view"
+    # Each backfill that published served the warehouse again: BI sees the same published months.
+    assert summary["serve"]["serving"] == str(tmp_path / "serving.duckdb") and again["serve"] is None
+    with duckdb.connect(str(tmp_path / "serving.duckdb"), read_only=True) as con:
+        served = con.sql(
+            """select period_end, publication_reason, count(*) from marts.fct_kpi_published
+            group by all order by 1"""
+        ).fetchall()
+    assert served == [(date(2017, 1, 31), "backfill", kpis), (date(2017, 2, 28), "replace", kpis)]
     assert not (tmp_path / as_reported.SCRATCH_DIR).exists()
+
+
+@pytest.mark.slow
+def test_a_failed_refresh_in_a_terminal_prints_two_lines_and_no_client_noise(tmp_path):
+    """`cscw refresh` as a user runs it (its own process, a temporary Prefect server), failing after the
+    load and the events gate have opened DuckDB: the reason and the log's path, no traceback, and no
+    `nanobind: leaked ...` report from the DuckDB client at exit."""
+    import subprocess
+
+    generating = pytest.importorskip("csc_warehouse.generate")
+    inputs, warehouse = tmp_path / "in", tmp_path / "warehouse.duckdb"
+    generating.generate(inputs, seed=3, years=1, population=3_000)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API") and k != validating.GX_ROOT_ENV
+    }
+    env |= {
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "CSCW_SPARK_DBT": str(tmp_path / "no-dbt"),
+        "COLUMNS": "300",
+    }
+    cscw = Path(sys.executable).with_name("cscw")
+
+    done = subprocess.run(
+        [str(cscw), "refresh", "--input", str(inputs), "--warehouse", str(warehouse), "--engine", "spark"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    assert done.returncode == 1
+    printed = done.stdout + done.stderr
+    assert "nanobind" not in printed and "Traceback" not in printed
+    errors = [line for line in printed.splitlines() if line.startswith(("Error:", "Details:"))]
+    assert errors == [
+        next(line for line in printed.splitlines() if line.startswith("Error:")),
+        f"Details: {tmp_path / 'logs' / 'cscw.log'}",
+    ]
+    assert "dbt-spark is not installed" in errors[0]
+    log = (tmp_path / "logs" / "cscw.log").read_text()
+    assert "Traceback (most recent call last)" in log and "SparkUnavailable" in log

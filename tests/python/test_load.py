@@ -603,3 +603,62 @@ def test_utf8_bom_and_crlf_load(tmp_path: Path, warehouse: Path) -> None:
 
     assert report_for(report, "events").rows_loaded == 5
     assert query(warehouse, "select max(source_line) from raw.events") == [(6,)]
+
+
+# --------------------------------------------------------------------------------------------------
+# Re-loads of quarantined rows, reason codes, and warehouses from before reason codes
+
+
+def test_reload_of_quarantined_rows_adds_nothing_and_a_fixed_row_loads(
+    tmp_path: Path, warehouse: Path
+) -> None:
+    """Two bad rows (an unknown child; a future date): quarantined once, counted unchanged on a re-load;
+    sent again fixed, the first loads and leaves its old quarantine row as the record of the first try."""
+    bad = [
+        event("ev6", "contact_received", "2025-02-02", child_id="NOBODY", episode_id="K9", code="police"),
+        event("ev7", "contact_received", "2099-01-01", episode_id="K8", code="police"),
+    ]
+    folder = make_load(tmp_path / "in", events=base_events() + bad)
+    first = load(folder, warehouse, now=NOW)
+    again = load(folder, warehouse, now=NOW)
+
+    assert (first.rows_quarantined, report_for(first, "events").rows_already_quarantined) == (2, 0)
+    events = report_for(again, "events")
+    # 5 good rows + 2 rows quarantined before = 7 unchanged, none new.
+    assert (events.rows_in, events.rows_unchanged, events.rows_quarantined) == (7, 7, 0)
+    assert events.rows_already_quarantined == 2
+    assert table_counts(warehouse)["quarantine.rows"] == 2
+    assert query(warehouse, "select distinct status from raw.loads where load_id = 2") == [("nothing_new",)]
+    assert query(warehouse, "select reason_code, column_name from quarantine.rows order by source_line") == [
+        ("unknown_child", "child_id"),
+        ("event_at_in_future", "event_at"),
+    ]
+
+    fixed = make_load(tmp_path / "fixed", events=[{**bad[0], "child_id": "C2"}], population=[])
+    third = load(fixed, warehouse, now=NOW)
+    assert (third.rows_loaded, third.rows_quarantined) == (1, 0)
+    assert table_counts(warehouse)["quarantine.rows"] == 2
+
+
+def test_a_warehouse_from_before_reason_codes_gains_the_column(tmp_path: Path, warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema quarantine")
+        con.execute(
+            """create table quarantine.rows (load_id integer not null, table_name varchar not null,
+               file_name varchar not null, source_line bigint, column_name varchar, reason varchar not null,
+               record_json varchar)"""
+        )
+        con.execute(
+            "insert into quarantine.rows values (1, 'events', 'old.csv', 2, null, 'line 2: old', '{}')"
+        )
+
+    load(
+        make_load(tmp_path / "in", events=events_with(event("ev9", "referral_closed", "2025-03-02"))),
+        warehouse,
+        now=NOW,
+    )
+
+    assert query(warehouse, "select reason_code from quarantine.rows order by load_id, source_line") == [
+        (None,),
+        ("end_without_episode_id",),
+    ]

@@ -1,4 +1,4 @@
-"""publish(): only marts and reference reach the serving file, in 1.5 format, swapped in atomically."""
+"""serve(): only marts and reference reach the serving file, in 1.5 format, swapped in atomically."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from csc_warehouse.publish import PublishFailed, publish, storage_version
+from csc_warehouse.serve import ServeFailed, serve, storage_version
 
 SYSTEM_SCHEMAS = {"main", "information_schema", "pg_catalog"}
 
@@ -69,7 +69,7 @@ def test_child_level_tables_are_never_served(tmp_path):
             f'create view marts.rpt_children as select child_id from "{warehouse.stem}".marts.fct_child_month'
         )
 
-    result = publish(warehouse, tmp_path / "serving.duckdb")
+    result = serve(warehouse, tmp_path / "serving.duckdb")
 
     assert set(result.tables) == {"marts.fct_kpi_monthly", "marts.rpt_latest", "reference.dim_kpi"}
     with duckdb.connect(str(tmp_path / "serving.duckdb"), read_only=True) as con:
@@ -78,11 +78,11 @@ def test_child_level_tables_are_never_served(tmp_path):
         ]
 
 
-def test_publish_copies_only_marts_and_reference(tmp_path):
+def test_serve_copies_only_marts_and_reference(tmp_path):
     warehouse = make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510)
     serving = tmp_path / "serving.duckdb"
 
-    result = publish(warehouse, serving)
+    result = serve(warehouse, serving)
 
     assert set(result.tables) == {"marts.fct_kpi_monthly", "marts.rpt_latest", "reference.dim_kpi"}
     assert result.tables["marts.fct_kpi_monthly"] == 1
@@ -113,12 +113,12 @@ def test_publish_copies_only_marts_and_reference(tmp_path):
 
 def test_replace_is_atomic_for_an_open_reader(tmp_path):
     serving = tmp_path / "serving.duckdb"
-    publish(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510), serving)
+    serve(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510), serving)
     reader = duckdb.connect(str(serving), read_only=True)
     try:
         assert reader.sql("select value from marts.fct_kpi_monthly").fetchall() == [(510.0,)]
 
-        publish(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=485), serving)
+        serve(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=485), serving)
 
         # The open reader keeps its copy and keeps working; a new reader gets the new file.
         assert reader.sql("select value from marts.fct_kpi_monthly").fetchall() == [(510.0,)]
@@ -130,16 +130,16 @@ def test_replace_is_atomic_for_an_open_reader(tmp_path):
         assert con.sql("select value from marts.fct_kpi_monthly").fetchall() == [(485.0,)]
 
 
-def test_failed_publish_leaves_serving_untouched(tmp_path):
+def test_failed_serve_leaves_serving_untouched(tmp_path):
     serving = tmp_path / "serving.duckdb"
-    publish(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510), serving)
+    serve(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510), serving)
     before = serving.read_bytes()
     empty = tmp_path / "empty.duckdb"
     with duckdb.connect(str(empty)) as con:
         con.execute("create schema raw; create table raw.events as select 1 as x")
 
-    with pytest.raises(PublishFailed, match="no table in schemas marts, reference"):
-        publish(empty, serving)
+    with pytest.raises(ServeFailed, match="no table in schemas marts, reference"):
+        serve(empty, serving)
 
     assert serving.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -150,8 +150,8 @@ def test_failed_publish_leaves_serving_untouched(tmp_path):
 
 
 def test_missing_warehouse_is_refused(tmp_path):
-    with pytest.raises(PublishFailed, match="warehouse not found"):
-        publish(tmp_path / "nope.duckdb", tmp_path / "serving.duckdb")
+    with pytest.raises(ServeFailed, match="warehouse not found"):
+        serve(tmp_path / "nope.duckdb", tmp_path / "serving.duckdb")
     assert not (tmp_path / "serving.duckdb").exists()
 
 
@@ -190,7 +190,7 @@ def run_bi_client(python: Path, database: Path) -> subprocess.CompletedProcess:
 def test_serving_file_opens_in_a_duckdb_15_client(tmp_path):
     python = bi_python()
     serving = tmp_path / "serving.duckdb"
-    publish(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510), serving)
+    serve(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510), serving)
 
     out = run_bi_client(python, serving)
 
@@ -222,10 +222,10 @@ print(duckdb.connect(sys.argv[1], read_only=True).sql(query).fetchall()[0][0], f
 """
 
 
-def test_reader_in_another_process_keeps_the_old_copy_during_a_publish(tmp_path):
+def test_reader_in_another_process_keeps_the_old_copy_during_a_serve(tmp_path):
     """A BI tool is another process: holding the file open, it neither blocks the publish nor sees it."""
     serving = tmp_path / "serving.duckdb"
-    publish(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510), serving)
+    serve(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510), serving)
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(serving)],
         stdin=subprocess.PIPE,
@@ -236,7 +236,7 @@ def test_reader_in_another_process_keeps_the_old_copy_during_a_publish(tmp_path)
     try:
         assert float(reader.stdout.readline()) == 510.0
 
-        publish(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=485), serving)
+        serve(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=485), serving)
 
         out, err = reader.communicate("go\n", timeout=60)
     finally:
@@ -247,3 +247,18 @@ def test_reader_in_another_process_keeps_the_old_copy_during_a_publish(tmp_path)
     assert still_open == 510.0, "the open connection keeps reading the copy it opened"
     assert reopened == 485.0, "reconnecting gets the published file"
     assert value_in(serving) == 485.0
+
+
+def test_the_old_publish_module_still_serves_and_says_it_is_deprecated(tmp_path):
+    """csc_warehouse.publish is kept one release as a shim of csc_warehouse.serve."""
+    import importlib
+    import sys
+
+    from csc_warehouse import serve as serving_module
+
+    sys.modules.pop("csc_warehouse.publish", None)
+    with pytest.warns(DeprecationWarning, match="use csc_warehouse.serve"):
+        old = importlib.import_module("csc_warehouse.publish")
+    assert old.publish is serving_module.serve and old.PublishFailed is serving_module.ServeFailed
+    result = old.publish(make_warehouse(tmp_path / "warehouse.duckdb", cp_plans=510), tmp_path / "s.duckdb")
+    assert result.tables["marts.fct_kpi_monthly"] == 1
