@@ -497,7 +497,7 @@ def report(
     database = source or settings.serving_next_to(warehouse)
     out = out or Path(warehouse).with_name("reports")
     try:
-        written = write_reports(database, out, period=period, la_code=la_code, publish=suppress)
+        written = write_reports(database, out, period=period, la_code=la_code, suppress=suppress)
     except ReportError as exc:
         raise _fail(str(exc)) from None
     for path in written[:5]:
@@ -771,19 +771,19 @@ def scorecard(
     ] = settings.DEFAULT_WAREHOUSE,
     la_code: Annotated[str | None, typer.Option("--la", help="Only this authority.")] = None,
     old_la_code: Annotated[str | None, typer.Option("--la-code", hidden=True)] = None,
+    suppress: Annotated[
+        bool, typer.Option("--suppress", help="Hide small numbers (1-4) and what would give them away.")
+    ] = False,
 ) -> None:
     """Print the latest month's KPIs per authority, grouped by area, beside the month before."""
-    import inspect
-
     import duckdb
 
     from csc_warehouse.scorecard import print_scorecard
 
     la_code = _either(la_code, old_la_code, "--la-code", "--la")
-    # As wide as the terminal (rich reads it, or $COLUMNS), once the scorecard takes a width.
-    width = {"width": console.width} if "width" in inspect.signature(print_scorecard).parameters else {}
     try:
-        print_scorecard(warehouse, la_code=la_code, console=console, **width)
+        # As wide as the terminal (rich reads it, or $COLUMNS).
+        print_scorecard(warehouse, la_code=la_code, console=console, width=console.width, suppress=suppress)
     except FileNotFoundError as exc:
         raise _fail(f"{exc}; run `cscw refresh` first") from None
     except duckdb.Error as exc:

@@ -144,11 +144,11 @@ def test_build_failure_names_the_node(tmp_path, monkeypatch):
     ("unit", "value", "numerator", "denominator", "expected"),
     [
         ("count", 1234.0, 1234.0, None, "1,234"),
-        ("pct", 100 * 485 / 510, 485.0, 510.0, "95.1% (485 / 510)"),
-        ("pct", None, 0.0, 0.0, "- (0 / 0)"),
+        ("pct", 100 * 485 / 510, 485.0, 510.0, "95.1% (485 of 510)"),
+        ("pct", None, 0.0, 0.0, "- (0 of 0)"),
         ("rate10k", 224.0, 5974.0, 266_696.0, "224.0 (5,974)"),
-        ("days", 533.21, 5332.1, 10.0, "533.2"),
-        ("score", 14.04, 140.4, 10.0, "14.0"),
+        ("days", 533.21, 5332.1, 10.0, "533.2 (10 children)"),
+        ("score", 14.04, 140.4, 10.0, "14.0 (10 children)"),
     ],
 )
 def test_format_value(unit, value, numerator, denominator, expected):
@@ -194,7 +194,7 @@ def test_scorecard_shows_latest_month_beside_the_previous(kpi_db):
     out = result.output
     assert "E10000015" in out and "31 March 2024" in out
     assert "Mar 2024" in out and "Feb 2024" in out
-    assert "95.1% (485 / 510)" in out and "80.0% (400 / 500)" in out
+    assert "95.1% (485 of 510)" in out and "80.0% (400 of 500)" in out
     assert "510" in out and "470" in out
     assert "224.0 (5,974)" in out
     assert "0.0 (1)" not in out, "January is not the month before March"
@@ -276,7 +276,7 @@ def test_scorecard_takes_la_and_the_old_la_code_with_a_deprecation(kpi_db):
     assert other.exit_code == 0 and "No KPI rows for E06000017" in other.output
     assert old.exit_code == 0, old.output
     assert "Deprecated: --la-code is now --la" in old.output
-    assert "95.1% (485 / 510)" in old.output
+    assert "95.1% (485 of 510)" in old.output
     assert "--la-code" not in runner.invoke(cli.app, ["scorecard", "--help"]).output, "hidden"
 
 
@@ -292,7 +292,7 @@ def test_report_suppress_and_the_old_publish_flag_and_output_beside_the_warehous
     plain = runner.invoke(cli.app, ["report", "--warehouse", str(warehouse)])
 
     assert new.exit_code == old.exit_code == plain.exit_code == 0
-    assert [kw["publish"] for _, _, kw in calls] == [True, True, False]
+    assert [kw["suppress"] for _, _, kw in calls] == [True, True, False]
     assert (
         "Deprecated: cscw report --publish is now --suppress" in old.output and "Deprecated" not in new.output
     )
