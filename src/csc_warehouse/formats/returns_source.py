@@ -1,0 +1,183 @@
+"""What the statutory writers read: one authority's children, events and episodes, as known now.
+
+Two readers give the same frames:
+
+- ``from_warehouse``: the warehouse's own latest view, so a return holds the episodes the KPIs count:
+  events from ``staging.stg_case__events`` (per event the latest version, tombstones dropped),
+  episodes from ``intermediate.int_episodes_built`` (start = earliest start event, end = earliest end
+  event) and children from ``raw.children`` (latest version; ``disabled`` kept null when not recorded,
+  which the staging view folds into false);
+- ``from_canonical``: a folder of canonical files, the same rules applied in pandas (used by the round
+  trips of the importers).
+
+Frames (dates as Timestamps, codes as text):
+children: ``child_id, sex, birth_month, ethnicity, disabled`` ('true' / 'false' / None);
+events: ``la_code, event_id, child_id, event_type, event_at, day, episode_id, referral_id, code, code2,
+value``; episodes: ``episode_type, episode_id, child_id, referral_id, start, end, code, code2, end_code,
+end_code2`` (only episodes whose start is known: a return cannot list an item with no start date).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+__all__ = ["ReturnSource", "SourceError", "episodes_from_events", "from_canonical", "from_warehouse"]
+
+# int_episodes_built's episode types that the returns list, with their start and end event types.
+EPISODE_EVENTS = {
+    "referral": ("referral_received", "referral_closed"),
+    "assessment": ("assessment_started", "assessment_authorised"),
+    "cin_plan": ("cin_plan_started", "cin_plan_ended"),
+    "cp_plan": ("cp_plan_started", "cp_plan_ended"),
+    "s47": ("s47_started", None),
+    "early_help": ("early_help_started", "early_help_ended"),
+}
+
+
+class SourceError(ValueError):
+    """The warehouse or folder cannot give what a return needs (message says why)."""
+
+
+@dataclass(frozen=True)
+class ReturnSource:
+    la_code: str
+    children: pd.DataFrame
+    events: pd.DataFrame
+    episodes: pd.DataFrame
+
+    def of(self, event_type: str) -> pd.DataFrame:
+        """The events of one type, in date order (ties by id, so "earliest" is deterministic)."""
+        return of(self.events, event_type)
+
+
+def of(events: pd.DataFrame, event_type: str) -> pd.DataFrame:
+    return events[events["event_type"] == event_type].sort_values(["event_at", "event_id"], kind="stable")
+
+
+def _typed(children: pd.DataFrame, events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    events = events.copy()
+    events["event_at"] = pd.to_datetime(events["event_at"])
+    events["day"] = events["event_at"].dt.normalize()
+    children = children.copy()
+    children["birth_month"] = pd.to_datetime(children["birth_month"])
+    flag = (
+        children["disabled"]
+        .astype(object)
+        .map(
+            {True: "true", False: "false", "true": "true", "false": "false", "True": "true", "False": "false"}
+        )
+    )
+    children["disabled"] = flag.where(flag.notna(), None)
+    return children, events
+
+
+def episodes_from_events(events: pd.DataFrame) -> pd.DataFrame:
+    """int_episodes_built's rule in pandas: the earliest start and the earliest end event per episode."""
+    frames = []
+    for kind, (start_type, end_type) in EPISODE_EVENTS.items():
+        s = of(events, start_type).drop_duplicates("episode_id")
+        frame = pd.DataFrame(
+            {
+                "episode_type": kind,
+                "episode_id": s["episode_id"],
+                "child_id": s["child_id"],
+                "referral_id": s["referral_id"],
+                "start": s["day"],
+                "code": s["code"],
+                "code2": s["code2"],
+            }
+        )
+        if end_type:
+            e = of(events, end_type).drop_duplicates("episode_id").set_index("episode_id")
+            frame["end"] = frame["episode_id"].map(e["day"])
+            frame["end_code"] = frame["episode_id"].map(e["code"])
+            frame["end_code2"] = frame["episode_id"].map(e["code2"])
+        else:
+            frame = frame.assign(end=pd.NaT, end_code=None, end_code2=None)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def from_canonical(canonical_dir: Path) -> list[ReturnSource]:
+    """Per authority of a canonical folder: the latest version of every child and event."""
+    pattern = (Path(canonical_dir) / "{}*.csv").as_posix()
+    with duckdb.connect() as con:
+        events = con.sql(
+            f"""select * exclude (rn) from (
+                    select *, row_number() over (
+                        partition by la_code, event_id order by recorded_at desc) as rn
+                    from read_csv('{pattern.format("events")}', header = true, all_varchar = true))
+                where rn = 1 and coalesce(is_deleted, 'false') <> 'true'"""
+        ).df()
+        children = con.sql(
+            f"""select * exclude (rn) from (
+                    select *, row_number() over (
+                        partition by la_code, child_id order by recorded_at desc) as rn
+                    from read_csv('{pattern.format("children")}', header = true, all_varchar = true))
+                where rn = 1"""
+        ).df()
+    children, events = _typed(children, events)
+    sources = []
+    for la in sorted(set(events["la_code"])):
+        ev = events[events["la_code"] == la].reset_index(drop=True)
+        kids = children[children["la_code"] == la].reset_index(drop=True)
+        sources.append(ReturnSource(la, kids, ev, episodes_from_events(ev)))
+    return sources
+
+
+_TABLES_SQL = "select table_schema, table_name from information_schema.tables"
+_EVENTS_SQL = """
+    select la_code, event_id, child_id, event_type, event_at, episode_id, referral_id,
+           event_code as code, event_code2 as code2, cast(event_value as varchar) as value
+    from staging.stg_case__events where la_code = $la
+"""
+_CHILDREN_SQL = """
+    select child_id, sex, birth_month, ethnicity, disabled from raw.children where la_code = $la
+    qualify row_number() over (partition by child_id order by recorded_at desc, load_id desc) = 1
+"""
+_EPISODES_SQL = """
+    select episode_type, episode_id, child_id, referral_id, start_date as start, end_date as "end",
+           start_code as code, start_code2 as code2, end_code, end_code2
+    from intermediate.int_episodes_built where la_code = $la and has_start
+"""
+
+
+def from_warehouse(warehouse: Path, la_code: str | None = None) -> list[ReturnSource]:
+    """Per authority of the warehouse (or only ``la_code``): its latest children, events, episodes."""
+    warehouse = Path(warehouse)
+    if not warehouse.is_file():
+        raise SourceError(
+            f"{warehouse} not found: build the warehouse first (`cscw refresh` or `cscw build`)."
+        )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = {
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        }
+        needed = {"staging.stg_case__events", "intermediate.int_episodes_built", "raw.children"}
+        if not needed <= tables:
+            missing = ", ".join(sorted(needed - tables))
+            raise SourceError(f"{warehouse} has no {missing}: run `cscw build` first.")
+        las = [r[0] for r in con.execute("select distinct la_code from raw.events order by 1").fetchall()]
+        if la_code is not None:
+            if la_code not in las:
+                raise SourceError(
+                    f"authority {la_code} has no events in {warehouse} (it has: {', '.join(las) or 'none'})."
+                )
+            las = [la_code]
+        sources = []
+        for la in las:
+            events = con.execute(_EVENTS_SQL, {"la": la}).df()
+            children = con.execute(_CHILDREN_SQL, {"la": la}).df()
+            episodes = con.execute(_EPISODES_SQL, {"la": la}).df()
+            children, events = _typed(children, events)
+            for col in ("start", "end"):
+                episodes[col] = pd.to_datetime(episodes[col])
+            sources.append(ReturnSource(la, children, events, episodes))
+    return sources
