@@ -16,6 +16,7 @@ from rich.table import Table
 
 from csc_warehouse import settings
 from csc_warehouse.import_cli import import_app
+from csc_warehouse.returns_cli import returns_app
 
 app = typer.Typer(
     name="cscw",
@@ -29,6 +30,7 @@ errors = Console(stderr=True)
 
 # `cscw import ssda903 ...` / `cscw import cin-census ...`: the adapters of the returns councils already make.
 app.add_typer(import_app, name="import")
+app.add_typer(returns_app, name="returns")
 
 
 class FileFormat(StrEnum):

@@ -32,13 +32,14 @@ WarehouseOption = Annotated[
     Path, typer.Option("--warehouse", "-w", help="DuckDB warehouse file.", dir_okay=False)
 ]
 OutOption = Annotated[
-    Path, typer.Option("--out", "-o", help="Folder for the files (one subfolder per authority).", file_okay=False)
+    Path,
+    typer.Option("--out", "-o", help="Folder for the files (a subfolder per authority).", file_okay=False),
 ]
 LaOption = Annotated[str | None, typer.Option("--la", help="Only this authority (la_code).")]
 YearOption = Annotated[
     int,
     typer.Option(
-        "--year", "-y", min=2015, max=2026, help="Collection year, named by the year it ends (2018 = 2017-18)."
+        "--year", "-y", min=2015, max=2026, help="Collection year, named by its last year (2018 = 2017-18)."
     ),
 ]
 DEFAULT_OUT = settings.DATA_DIR / "returns"
@@ -49,7 +50,7 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _sources(warehouse: Path, la: str | None):  # noqa: ANN202 (ReturnSource list; pandas loads lazily)
+def _sources(warehouse: Path, la: str | None):
     from csc_warehouse.formats.returns_source import SourceError, from_warehouse
 
     try:
@@ -125,7 +126,7 @@ def annex_a_command(
         day = date.fromisoformat(as_at) if as_at else default_as_at(date.today())
     except ValueError:
         raise _fail(f"--as-at must be a date YYYY-MM-DD, not {as_at!r}.") from None
-    for source in _sources(warehouse, la):
+    for source in _sources(warehouse, la, as_of=day):  # what was known by the end of the as-at day
         path, counts = write_annex_a(source, out / source.la_code, day, months)
         listed = ", ".join(f"{name} {n:,}" for name, n in counts.items())
         console.print(f"Annex A as at {day} ({source.la_code}, {months} months): {path}\n  rows: {listed}")

@@ -14,12 +14,13 @@ Frames (dates as Timestamps, codes as text):
 children: ``child_id, sex, birth_month, ethnicity, disabled`` ('true' / 'false' / None);
 events: ``la_code, event_id, child_id, event_type, event_at, day, episode_id, referral_id, code, code2,
 value``; episodes: ``episode_type, episode_id, child_id, referral_id, start, end, code, code2, end_code,
-end_code2`` (only episodes whose start is known: a return cannot list an item with no start date).
+end_code2`` (start or end may be missing, as in ``int_episodes_built``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -76,13 +77,13 @@ def _typed(children: pd.DataFrame, events: pd.DataFrame) -> tuple[pd.DataFrame, 
 
 
 def episodes_from_events(events: pd.DataFrame) -> pd.DataFrame:
-    """int_episodes_built's rule in pandas: the earliest start and the earliest end event per episode."""
+    """int_episodes_built's rule in pandas: the earliest start and the earliest end event per episode
+    (either may be missing: an end whose start is not known still lists in Annex A)."""
     frames = []
     for kind, (start_type, end_type) in EPISODE_EVENTS.items():
         s = of(events, start_type).drop_duplicates("episode_id")
         frame = pd.DataFrame(
             {
-                "episode_type": kind,
                 "episode_id": s["episode_id"],
                 "child_id": s["child_id"],
                 "referral_id": s["referral_id"],
@@ -92,14 +93,27 @@ def episodes_from_events(events: pd.DataFrame) -> pd.DataFrame:
             }
         )
         if end_type:
-            e = of(events, end_type).drop_duplicates("episode_id").set_index("episode_id")
-            frame["end"] = frame["episode_id"].map(e["day"])
-            frame["end_code"] = frame["episode_id"].map(e["code"])
-            frame["end_code2"] = frame["episode_id"].map(e["code2"])
+            e = of(events, end_type).drop_duplicates("episode_id")
+            e = pd.DataFrame(
+                {
+                    "episode_id": e["episode_id"],
+                    "end_child": e["child_id"],
+                    "end_referral": e["referral_id"],
+                    "end": e["day"],
+                    "end_code": e["code"],
+                    "end_code2": e["code2"],
+                }
+            )
+            frame = frame.merge(e, on="episode_id", how="outer")
+            frame["child_id"] = frame["child_id"].fillna(frame.pop("end_child"))
+            frame["referral_id"] = frame["referral_id"].fillna(frame.pop("end_referral"))
         else:
             frame = frame.assign(end=pd.NaT, end_code=None, end_code2=None)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+        frames.append(frame.assign(episode_type=kind))
+    out = pd.concat(frames, ignore_index=True)
+    for col in ("start", "end"):
+        out[col] = pd.to_datetime(out[col])
+    return out
 
 
 def from_canonical(canonical_dir: Path) -> list[ReturnSource]:
@@ -142,12 +156,30 @@ _CHILDREN_SQL = """
 _EPISODES_SQL = """
     select episode_type, episode_id, child_id, referral_id, start_date as start, end_date as "end",
            start_code as code, start_code2 as code2, end_code, end_code2
-    from intermediate.int_episodes_built where la_code = $la and has_start
+    from intermediate.int_episodes_built where la_code = $la
+"""
+# As known at the end of a past day: per event the latest version recorded by then (case-events.md).
+_EVENTS_AS_OF_SQL = """
+    select la_code, event_id, child_id, event_type, event_at, episode_id, referral_id,
+           event_code as code, event_code2 as code2, cast(event_value as varchar) as value
+    from staging.stg_case__event_versions
+    where la_code = $la and recorded_at < $day + interval 1 day
+    qualify row_number() over (partition by event_id order by recorded_at desc, load_id desc) = 1
+        and not is_deleted
+"""
+_CHILDREN_AS_OF_SQL = """
+    select child_id, sex, birth_month, ethnicity, disabled from raw.children
+    where la_code = $la and recorded_at < $day + interval 1 day
+    qualify row_number() over (partition by child_id order by recorded_at desc, load_id desc) = 1
 """
 
 
-def from_warehouse(warehouse: Path, la_code: str | None = None) -> list[ReturnSource]:
-    """Per authority of the warehouse (or only ``la_code``): its latest children, events, episodes."""
+def from_warehouse(
+    warehouse: Path, la_code: str | None = None, as_of: date | None = None
+) -> list[ReturnSource]:
+    """Per authority of the warehouse (or only ``la_code``): its latest children, events, episodes;
+    with ``as_of``, the versions recorded by the end of that day (episodes then built here by the same
+    rule as ``int_episodes_built``, which holds only the latest view)."""
     warehouse = Path(warehouse)
     if not warehouse.is_file():
         raise SourceError(
@@ -173,11 +205,18 @@ def from_warehouse(warehouse: Path, la_code: str | None = None) -> list[ReturnSo
             las = [la_code]
         sources = []
         for la in las:
-            events = con.execute(_EVENTS_SQL, {"la": la}).df()
-            children = con.execute(_CHILDREN_SQL, {"la": la}).df()
-            episodes = con.execute(_EPISODES_SQL, {"la": la}).df()
-            children, events = _typed(children, events)
-            for col in ("start", "end"):
-                episodes[col] = pd.to_datetime(episodes[col])
+            if as_of is None:
+                events = con.execute(_EVENTS_SQL, {"la": la}).df()
+                children = con.execute(_CHILDREN_SQL, {"la": la}).df()
+                episodes = con.execute(_EPISODES_SQL, {"la": la}).df()
+                for col in ("start", "end"):
+                    episodes[col] = pd.to_datetime(episodes[col])
+                children, events = _typed(children, events)
+            else:
+                params = {"la": la, "day": as_of}
+                events = con.execute(_EVENTS_AS_OF_SQL, params).df()
+                children = con.execute(_CHILDREN_AS_OF_SQL, params).df()
+                children, events = _typed(children, events)
+                episodes = episodes_from_events(events)
             sources.append(ReturnSource(la, children, events, episodes))
     return sources
