@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from csc_warehouse.formats import annex_a_layout as layout
-from csc_warehouse.formats.returns_source import ReturnSource
+from csc_warehouse.formats.returns_source import ReturnSource, lookup
 
 __all__ = ["BLANK_COLUMNS", "build_lists", "default_as_at", "window", "write_annex_a"]
 
@@ -141,7 +141,7 @@ class _Context:
         return cols
 
     def allocated(self, child: pd.Series) -> dict[str, object]:
-        return {"Allocated Team": None, "Allocated Worker": child.map(self.worker).to_numpy()}
+        return {"Allocated Team": None, "Allocated Worker": lookup(child, self.worker).to_numpy()}
 
 
 def _yes_no(flags: pd.Series) -> pd.Series:
@@ -236,7 +236,7 @@ def _list5(cx: _Context) -> pd.DataFrame:
     s = every[every["day"] >= cx.start]
     icpc = cx.of("icpc_held").drop_duplicates("episode_id").set_index("episode_id")
     not_required = set(cx.of("icpc_not_required")["episode_id"])
-    held = s["episode_id"].map(icpc["day"])
+    held = lookup(s["episode_id"], icpc["day"])
     unnecessary = pd.Series(
         [
             layout.YES if e in not_required else (layout.NO if pd.notna(h) else None)
@@ -245,7 +245,7 @@ def _list5(cx: _Context) -> pd.DataFrame:
         index=s.index,
         dtype=object,
     )
-    plan = s["episode_id"].map(icpc["code"]).map({"plan": layout.YES, "no_plan": layout.NO})
+    plan = lookup(s["episode_id"], icpc["code"]).map({"plan": layout.YES, "no_plan": layout.NO})
     s47_year = every[cx.in_last_year(every["day"])].groupby("child_id").size()
     icpcs = cx.of("icpc_held")
     icpc_year = icpcs[cx.in_last_year(icpcs["day"])].groupby("child_id").size()
@@ -255,13 +255,11 @@ def _list5(cx: _Context) -> pd.DataFrame:
         "Was an Initial Child Protection Conference deemed unnecessary?": unnecessary.to_numpy(),
         "Date of Initial Child Protection Conference": held.to_numpy(),
         "Did the Initial Child Protection Conference Result in a Child Protection Plan": plan.to_numpy(),
-        "Number of Section 47 Enquiries in the last 12 months": s["child_id"]
-        .map(s47_year)
+        "Number of Section 47 Enquiries in the last 12 months": lookup(s["child_id"], s47_year)
         .fillna(0)
         .astype(int)
         .to_numpy(),
-        "Number of ICPCs in the last 12 months": s["child_id"]
-        .map(icpc_year)
+        "Number of ICPCs in the last 12 months": lookup(s["child_id"], icpc_year)
         .fillna(0)
         .astype(int)
         .to_numpy(),
@@ -297,7 +295,7 @@ def _list6(cx: _Context) -> pd.DataFrame:
     cols = {
         **cx.common(r["child_id"]),
         "CIN Start Date": r["start"].to_numpy(),
-        "Date Child Was Last Seen": r["child_id"].map(cx.latest("child_seen")).to_numpy(),
+        "Date Child Was Last Seen": lookup(r["child_id"], cx.latest("child_seen")).to_numpy(),
         "CIN Closure Date": r["end"].to_numpy(),
         "Reason for Closure": _label(r["end_code"], layout.REASON_FOR_CLOSURE).to_numpy(),
         "Case Status": [status(c, x) for c, x in zip(r["child_id"], closed, strict=True)],
@@ -317,8 +315,8 @@ def _list7(cx: _Context) -> pd.DataFrame:
         **cx.common(p["child_id"]),
         "Child Protection Plan Start Date": p["start"].to_numpy(),
         "Initial Category of Abuse": _label(p["code"], layout.CATEGORY_OF_ABUSE).to_numpy(),
-        "Date of the Last Statutory Visit": p["child_id"].map(cx.latest("child_seen", "cp")).to_numpy(),
-        "Date of latest review conference": p["child_id"].map(cx.latest("cp_review")).to_numpy(),
+        "Date of the Last Statutory Visit": lookup(p["child_id"], cx.latest("child_seen", "cp")).to_numpy(),
+        "Date of latest review conference": lookup(p["child_id"], cx.latest("cp_review")).to_numpy(),
         "Child Protection Plan End Date": p["end"].to_numpy(),
         "Number of Previous Child Protection Plans": previous,
         **cx.allocated(p["child_id"]),
@@ -340,8 +338,8 @@ def _periods(cx: _Context) -> pd.DataFrame:
             "episode_id": start["episode_id"],
             "child_id": start["child_id"],
             "start": start["day"],
-            "end": start["episode_id"].map(end["day"]),
-            "end_code": start["episode_id"].map(end["code"]),
+            "end": lookup(start["episode_id"], end["day"]),
+            "end_code": lookup(start["episode_id"], end["code"]),
         }
     )
 
@@ -367,7 +365,9 @@ def _list8(cx: _Context) -> pd.DataFrame:
     # Placement intervals of every period, for "placements in the last 12 months".
     placed = placed[placed["episode_id"].isin(every["episode_id"])].copy()
     placed["next"] = placed.groupby("episode_id")["day"].shift(-1)
-    placed["until"] = placed["next"].fillna(placed["episode_id"].map(every.set_index("episode_id")["end"]))
+    placed["until"] = placed["next"].fillna(
+        lookup(placed["episode_id"], every.set_index("episode_id")["end"])
+    )
     overlapping = placed[
         (placed["day"] <= cx.a) & (placed["until"].isna() | (placed["until"] >= cx.year_start))
     ]
@@ -423,18 +423,21 @@ def _list8(cx: _Context) -> pd.DataFrame:
         _SECOND_PERIOD: _yes_no(extra["second"].astype(bool)).to_numpy(),
         "Start date of current legal status": pd.to_datetime(extra["ls_day"]).to_numpy(),
         "Child's Legal Status": _label(extra["ls"], layout.LEGAL_STATUS).to_numpy(),
-        "Date of Latest Statutory Review": child.map(cx.latest("cla_review")).to_numpy(),
-        "Date of Last Social Work Visit": child.map(cx.latest("child_seen", "cla")).to_numpy(),
-        "Date of Last Health Assessment": child.map(cx.latest("health_assessment")).to_numpy(),
-        "Date of Last Dental Check": child.map(cx.latest("dental_check")).to_numpy(),
-        "Number of Placements in the Last 12 months": child.map(placements).fillna(0).astype(int).to_numpy(),
+        "Date of Latest Statutory Review": lookup(child, cx.latest("cla_review")).to_numpy(),
+        "Date of Last Social Work Visit": lookup(child, cx.latest("child_seen", "cla")).to_numpy(),
+        "Date of Last Health Assessment": lookup(child, cx.latest("health_assessment")).to_numpy(),
+        "Date of Last Dental Check": lookup(child, cx.latest("dental_check")).to_numpy(),
+        "Number of Placements in the Last 12 months": lookup(child, placements)
+        .fillna(0)
+        .astype(int)
+        .to_numpy(),
         "Date Ceased to be Looked After": p["end"].to_numpy(),
         "Reason Ceased to be Looked After": _label(p["end_code"], layout.REASON_CEASED).to_numpy(),
         "Start Date of Most Recent Placement": pd.to_datetime(extra["pl_day"]).to_numpy(),
         "Placement Type": _label(extra["pl"], layout.PLACEMENT_TYPE).to_numpy(),
         "Placement Location": extra["out"].map(layout.PLACEMENT_LOCATION).to_numpy(),
-        _MISSING: child.map(gone).fillna(0).astype(int).to_numpy(),
-        _ABSENT: child.map(away).fillna(0).astype(int).to_numpy(),
+        _MISSING: lookup(child, gone).fillna(0).astype(int).to_numpy(),
+        _ABSENT: lookup(child, away).fillna(0).astype(int).to_numpy(),
         **cx.allocated(child),
     }
     return _frame("List 8", len(p), cols, "Date Started to be Looked After")
@@ -482,7 +485,7 @@ def _list10(cx: _Context) -> pd.DataFrame:
             wide[col] = pd.NaT
     wide["child"] = rows.drop_duplicates("episode_id").set_index("episode_id")["child_id"]
     reason = rows[rows["event_type"] == "adoption_plan_ceased"].set_index("episode_id")["code"]
-    wide["reason"] = wide.index.map(reason)
+    wide["reason"] = lookup(wide.index, reason)
     over = wide[["order", "ceased"]].min(axis=1)
     j = wide[wide["decision"].notna() & (over.isna() | (over >= cx.start))]
     periods = _periods(cx)

@@ -26,7 +26,15 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-__all__ = ["ReturnSource", "SourceError", "episodes_from_events", "from_canonical", "from_warehouse"]
+__all__ = [
+    "ReturnSource",
+    "SourceError",
+    "episodes_from_events",
+    "from_canonical",
+    "from_frames",
+    "from_warehouse",
+    "lookup",
+]
 
 # int_episodes_built's episode types that the returns list, with their start and end event types.
 EPISODE_EVENTS = {
@@ -53,6 +61,13 @@ class ReturnSource:
     def of(self, event_type: str) -> pd.DataFrame:
         """The events of one type, in date order (ties by id, so "earliest" is deterministic)."""
         return of(self.events, event_type)
+
+
+def lookup(keys: pd.Series | pd.Index, table: pd.Series) -> pd.Series:
+    """``keys.map(table)``, also when either is empty (pandas cannot map onto an empty date Series)."""
+    if len(keys) == 0 or table.empty:
+        return pd.Series(index=keys if isinstance(keys, pd.Index) else keys.index, dtype=table.dtype)
+    return keys.map(table) if isinstance(keys, pd.Series) else pd.Series(keys.map(table), index=keys)
 
 
 def of(events: pd.DataFrame, event_type: str) -> pd.DataFrame:
@@ -114,6 +129,18 @@ def episodes_from_events(events: pd.DataFrame) -> pd.DataFrame:
     for col in ("start", "end"):
         out[col] = pd.to_datetime(out[col])
     return out
+
+
+def from_frames(la_code: str, children: pd.DataFrame, events: pd.DataFrame) -> ReturnSource:
+    """A source from frames already in memory (canonical columns; ``code``/``code2``/``value`` or the
+    contract's ``event_code``/``event_code2``/``event_value``), e.g. a few events made by hand."""
+    events = events.rename(columns={"event_code": "code", "event_code2": "code2", "event_value": "value"})
+    for col in ("episode_id", "referral_id", "code", "code2", "value"):
+        if col not in events:
+            events = events.assign(**{col: None})
+    events = events.assign(la_code=la_code)
+    children, events = _typed(children, events)
+    return ReturnSource(la_code, children, events, episodes_from_events(events))
 
 
 def from_canonical(canonical_dir: Path) -> list[ReturnSource]:

@@ -33,17 +33,10 @@ import pandas as pd
 
 from csc_warehouse.formats import codes
 from csc_warehouse.formats.common import reference_date, year_start
-from csc_warehouse.formats.returns_source import ReturnSource
+from csc_warehouse.formats.returns_source import ReturnSource, lookup
 from csc_warehouse.formats.ssda903 import TABLES
 
 __all__ = ["episodes_from_periods", "write_ssda903"]
-
-
-def _map(keys: pd.Series, lookup: pd.Series) -> pd.Series:
-    """``keys.map(lookup)``, also for an empty table (pandas cannot map an empty Series onto dates)."""
-    if keys.empty:
-        return pd.Series([], index=keys.index, dtype=lookup.dtype)
-    return keys.map(lookup)
 
 
 def _dmy(values: pd.Series) -> pd.Series:
@@ -105,7 +98,7 @@ def episodes_from_periods(events: pd.DataFrame) -> pd.DataFrame:
         ignore_index=True,
     )
     points = points[points["period"].isin(start["episode_id"])]
-    first_day = _map(points["period"], start.set_index("episode_id")["day"])
+    first_day = lookup(points["period"], start.set_index("episode_id")["day"])
     points = points[points["day"] >= first_day].reset_index(drop=True)
     points["order"] = np.arange(len(points))
     points = points.assign(started=points["kind"] == 0, legal=points["kind"] == 1, moved=points["kind"] == 2)
@@ -129,8 +122,8 @@ def episodes_from_periods(events: pd.DataFrame) -> pd.DataFrame:
     same_next = eps["period"].shift(-1) == eps["period"]
     ends = end.set_index("episode_id")
     eps["DECOM"] = eps["day"]
-    eps["DEC"] = eps["day"].shift(-1).where(same_next, _map(eps["period"], ends["day"]))
-    eps["REC"] = np.where(same_next, "X1", _map(eps["period"], ends["code"]).fillna("").to_numpy())
+    eps["DEC"] = eps["day"].shift(-1).where(same_next, lookup(eps["period"], ends["day"]))
+    eps["REC"] = np.where(same_next, "X1", lookup(eps["period"], ends["code"]).fillna("").to_numpy())
     next_moved = eps["moved"].shift(-1, fill_value=False) & same_next
     eps["REASON_PLACE_CHANGE"] = eps["reason"].shift(-1).where(next_moved, "").fillna("")
     return eps
@@ -191,7 +184,7 @@ def write_ssda903(source: ReturnSource, folder: Path, year: int) -> tuple[Path, 
             ended[ended["day"] <= ref].drop_duplicates("child_id", keep="last").set_index("child_id")["day"]
         )
         u = pd.Series(uasc_kids, dtype=object)
-        tables["uasc"] = pd.DataFrame({"CHILD": u, "SEX": "", "DOB": "", "DUC": _dmy(_map(u, ended))})
+        tables["uasc"] = pd.DataFrame({"CHILD": u, "SEX": "", "DOB": "", "DUC": _dmy(lookup(u, ended))})
 
         r = _of(in_year, "cla_review")
         tables["reviews"] = pd.DataFrame(
@@ -200,7 +193,7 @@ def write_ssda903(source: ReturnSource, folder: Path, year: int) -> tuple[Path, 
 
         ms = _of(events, "missing_started").drop_duplicates("episode_id")
         me = _of(events, "missing_ended").drop_duplicates("episode_id").set_index("episode_id")["day"]
-        ms = ms.assign(end=_map(ms["episode_id"], me))
+        ms = ms.assign(end=lookup(ms["episode_id"], me))
         ms = ms[(ms["day"] <= ref) & (ms["end"].isna() | (ms["end"] >= first))]
         tables["missing"] = pd.DataFrame(
             {
@@ -220,7 +213,7 @@ def write_ssda903(source: ReturnSource, folder: Path, year: int) -> tuple[Path, 
             .set_index("child_id")["value"]
         )
         kids = pd.Series(sorted((health | teeth | set(sdq.index)) & looked_after), dtype=object)
-        score = pd.to_numeric(_map(kids, sdq), errors="coerce")
+        score = pd.to_numeric(lookup(kids, sdq), errors="coerce")
         tables["oc2"] = pd.DataFrame(
             {
                 "CHILD": kids,
@@ -291,9 +284,9 @@ def write_ssda903(source: ReturnSource, folder: Path, year: int) -> tuple[Path, 
         tables["header"] = pd.DataFrame(
             {
                 "CHILD": h,
-                "SEX": _sex(_map(h, sex), year),
-                "DOB": _dmy(_map(h, dob)),
-                "ETHNIC": _map(h, ethnic).fillna(""),
+                "SEX": _sex(lookup(h, sex), year),
+                "DOB": _dmy(lookup(h, dob)),
+                "ETHNIC": lookup(h, ethnic).fillna(""),
                 "UPN": "",
                 "MOTHER": "",
                 "MC_DOB": "",
@@ -302,9 +295,9 @@ def write_ssda903(source: ReturnSource, folder: Path, year: int) -> tuple[Path, 
         for name, frame in tables.items():
             frame = frame.copy()
             if "DOB" in frame and name != "header":
-                frame["DOB"] = _dmy(_map(frame["CHILD"], dob))
+                frame["DOB"] = _dmy(lookup(frame["CHILD"], dob))
             if name == "uasc":
-                frame["SEX"] = _sex(_map(frame["CHILD"], sex), year)
+                frame["SEX"] = _sex(lookup(frame["CHILD"], sex), year)
             frame[list(TABLES[name].columns)].to_csv(folder / f"{name}.csv", index=False)
     return folder, recoded
 
