@@ -23,8 +23,8 @@ if TYPE_CHECKING:  # the conversion modules load pandas: only when a command run
 
 import_app = typer.Typer(
     name="import",
-    help=f"Convert SSDA903 and CIN census returns into canonical files for `cscw load`. Child ids are "
-    f"pseudonymised with the key in ${KEY_ENV}.",
+    help="Convert SSDA903 and CIN census returns, Annex A lists and SSD extracts into canonical files for "
+    f"`cscw load`. Child ids are pseudonymised with the key in ${KEY_ENV}.",
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
@@ -128,3 +128,30 @@ def cin_census_command(
     from csc_warehouse.formats.imports import import_cin_census
 
     _run(lambda: import_cin_census(files, out, la_code=la, population=population))
+
+
+@import_app.command("annex-a")
+def annex_a_command(
+    files: Annotated[
+        list[Path], typer.Argument(help="Annex A workbooks (.xlsx), one or several months.", dir_okay=False)
+    ],
+    out: OutOption,
+    la: Annotated[str, typer.Option("--la", help="The authority's code in the warehouse (e.g. E10000015).")],
+    as_at: Annotated[
+        str | None,
+        typer.Option("--as-at", help="The workbook's as-at day YYYY-MM-DD (default: the latest date in it)."),
+    ] = None,
+    population: PopulationOption = None,
+) -> None:
+    """Convert an authority's own Annex A lists (Lists 1-10, any subset) into canonical children and
+    events, recorded at the workbook's as-at day."""
+    from datetime import date
+
+    from csc_warehouse.formats.annex_a_import import import_annex_a
+
+    try:
+        day = date.fromisoformat(as_at) if as_at else None
+    except ValueError:
+        errors.print(f"[bold red]Refused:[/bold red] --as-at must be a date YYYY-MM-DD, not {as_at!r}.")
+        raise typer.Exit(code=1) from None
+    _run(lambda: import_annex_a(files, out, la_code=la, as_at=day, population=population))
