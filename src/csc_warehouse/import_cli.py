@@ -155,3 +155,51 @@ def annex_a_command(
         errors.print(f"[bold red]Refused:[/bold red] --as-at must be a date YYYY-MM-DD, not {as_at!r}.")
         raise typer.Exit(code=1) from None
     _run(lambda: import_annex_a(files, out, la_code=la, as_at=day, population=population))
+
+
+@import_app.command("ssd")
+def ssd_command(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="An SSD extract (a folder of ssd_<table>.csv), or a folder of dated extract folders "
+            "(2018-01-31/, 2018-02-28/, ...), read oldest first as successive versions.",
+            file_okay=False,
+        ),
+    ],
+    out: OutOption,
+    la: Annotated[str, typer.Option("--la", help="The authority's code in the warehouse (e.g. E10000015).")],
+    extract_date: Annotated[
+        str | None,
+        typer.Option(
+            "--extract-date", help="The day a single extract was taken, YYYY-MM-DD (else its folder name)."
+        ),
+    ] = None,
+    window_years: Annotated[
+        int,
+        typer.Option(
+            "--window-years",
+            min=1,
+            help="The extract's window: an event older than this that leaves it is not deleted.",
+        ),
+    ] = 6,
+    population: PopulationOption = None,
+) -> None:
+    """Convert Standard Safeguarding Dataset extracts into canonical children and events: each extract
+    is recorded on its day, a changed row is a new version, a vanished event a tombstone."""
+    from datetime import date
+
+    from csc_warehouse.formats.ssd import import_ssd
+
+    try:
+        day = date.fromisoformat(extract_date) if extract_date else None
+    except ValueError:
+        errors.print(
+            f"[bold red]Refused:[/bold red] --extract-date must be YYYY-MM-DD, not {extract_date!r}."
+        )
+        raise typer.Exit(code=1) from None
+    _run(
+        lambda: import_ssd(
+            folder, out, la_code=la, extract_date=day, window_years=window_years, population=population
+        )
+    )

@@ -143,22 +143,24 @@ def from_frames(la_code: str, children: pd.DataFrame, events: pd.DataFrame) -> R
     return ReturnSource(la_code, children, events, episodes_from_events(events))
 
 
-def from_canonical(canonical_dir: Path) -> list[ReturnSource]:
-    """Per authority of a canonical folder: the latest version of every child and event."""
+def from_canonical(canonical_dir: Path, as_of: date | None = None) -> list[ReturnSource]:
+    """Per authority of a canonical folder: the latest version of every child and event (with
+    ``as_of``, the latest recorded by the end of that day)."""
     pattern = (Path(canonical_dir) / "{}*.csv").as_posix()
+    cut = f"where cast(recorded_at as timestamp) < date '{as_of:%Y-%m-%d}' + interval 1 day" if as_of else ""
     with duckdb.connect() as con:
         events = con.sql(
             f"""select * exclude (rn) from (
                     select *, row_number() over (
                         partition by la_code, event_id order by recorded_at desc) as rn
-                    from read_csv('{pattern.format("events")}', header = true, all_varchar = true))
+                    from read_csv('{pattern.format("events")}', header = true, all_varchar = true) {cut})
                 where rn = 1 and coalesce(is_deleted, 'false') <> 'true'"""
         ).df()
         children = con.sql(
             f"""select * exclude (rn) from (
                     select *, row_number() over (
                         partition by la_code, child_id order by recorded_at desc) as rn
-                    from read_csv('{pattern.format("children")}', header = true, all_varchar = true))
+                    from read_csv('{pattern.format("children")}', header = true, all_varchar = true) {cut})
                 where rn = 1"""
         ).df()
     children, events = _typed(children, events)
