@@ -76,7 +76,7 @@ EXCLUDED = {
     "assessment_child_seen_pct": "visits (child_seen) are in neither return",
     "cp_seen_10wd_pct": "visits (child_seen) are in neither return",
     "cla_seen_6w_pct": "visits (child_seen) are in neither return",
-    "cin_plans_open": "the census holds CIN plan dates (CINPlanDates) only from 2021/22: these years have none",
+    "cin_plans_open": "the census has CIN plan dates (CINPlanDates) only from 2021/22: these years have none",
     "s47_started": "the census has one S47 date (the strategy discussion's); s47_started may be a day later",
     "cla_sdq_mean_r12m": "OC2 has no dates: the SDQ is dated 31 March, so 'taken while looked after' differs",
     "care_leaver_eet_pct": "OC3 has no contact date (dated the birthday month): the latest contact differs",
