@@ -109,12 +109,24 @@ def ssda903_command(
         int | None,
         typer.Option(help="Collection year (e.g. 2018 for 2017-18) of files with no year in their path."),
     ] = None,
+    year_label: Annotated[
+        str,
+        typer.Option(
+            "--year-label",
+            help="What a year in a file or folder name means: end (2018 = April 2017 to March 2018, the "
+            "DfE's naming) or start (2017 = April 2017 to March 2018, as Data to Insight's samples).",
+        ),
+    ] = "end",
 ) -> None:
     """Convert SSDA903 returns (header, episodes, UASC, reviews, missing, OC2, OC3, AD1, placed for
     adoption, previous permanence, social worker episodes) into canonical children and events."""
     from csc_warehouse.formats.imports import import_ssda903
 
-    _run(lambda: import_ssda903(folder, out, la_code=la, population=population, year=year))
+    _run(
+        lambda: import_ssda903(
+            folder, out, la_code=la, population=population, year=year, year_label=year_label
+        )
+    )
 
 
 @import_app.command("cin-census")
