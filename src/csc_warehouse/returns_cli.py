@@ -50,11 +50,12 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _sources(warehouse: Path, la: str | None):
+def _sources(warehouse: Path, la: str | None, as_of: date | None = None) -> list:
+    """The warehouse's authorities (or one) as the writers read them; with ``as_of``, as known then."""
     from csc_warehouse.formats.returns_source import SourceError, from_warehouse
 
     try:
-        return from_warehouse(warehouse, la)
+        return from_warehouse(warehouse, la, as_of)
     except SourceError as exc:
         raise _fail(str(exc)) from None
 

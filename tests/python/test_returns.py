@@ -15,6 +15,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 import yaml
@@ -22,6 +23,7 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from csc_warehouse.formats import reference_specs
+from csc_warehouse.formats.annex_a import build_lists
 from csc_warehouse.formats.returns_cin_census import lea_number, write_cin_census
 from csc_warehouse.formats.returns_source import ReturnSource, episodes_from_events, from_canonical
 from csc_warehouse.formats.returns_ssda903 import write_ssda903
@@ -212,5 +214,17 @@ def test_cli_writes_the_returns_from_the_warehouse(specs, tmp_path) -> None:
         assert (out / "E06000017" / "ssda903" / "2018" / f"{name}.csv").read_bytes() == (
             folder / f"{name}.csv"
         ).read_bytes(), name
+    # Annex A from the warehouse as known at the as-at day = Annex A from the canonical events then.
+    args = ["returns", "annex-a", "--as-at", "2017-12-31", "-w", str(warehouse), "-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out / "E06000017" / "annex_a_E06000017_2017-12-31.xlsx")
+    [known] = from_canonical(tmp_path / "in", as_of=date(2017, 12, 31))
+    lists = build_lists(known, date(2017, 12, 31), 6)
+    for name, frame in lists.items():
+        rows = list(book[name].iter_rows(min_row=2, values_only=True))
+        assert len(rows) == len(frame), name
+        assert [r[0] for r in rows] == frame["Child Unique ID"].tolist(), name
+    assert len(lists["List 1"]) > 100
     missing = runner.invoke(app, ["returns", "ssda903", "--year", "2018", "-w", str(tmp_path / "no.duckdb")])
     assert missing.exit_code == 1 and "not found" in " ".join(missing.output.split())
