@@ -191,3 +191,28 @@ def test_kpis_the_lists_carry_match_the_direct_build(round_trip, tmp_path) -> No
     assert compared["a_num"].sum() > 500
     diff = compared[compared["a_num"] != compared["b_num"]]
     assert diff.empty, diff.to_string()
+
+
+def test_headers_spelled_the_authoritys_own_way_are_matched(round_trip, tmp_path) -> None:
+    from csc_warehouse.formats.annex_a_import import read_workbook
+
+    *_, path = round_trip
+    book = openpyxl.load_workbook(path)
+    renamed = {
+        "Child Unique ID": "Child ID (pseudonymised)",
+        "Date of Birth": "DOB",
+        "Date of referral": "Referral date",
+        "Referral NFA?": "REFERRAL NFA",
+    }
+    sheet = book["List 3"]
+    for cell in sheet[1]:
+        cell.value = renamed.get(cell.value, cell.value)
+    sheet.cell(row=1, column=sheet.max_column + 1, value="Our own notes")  # an extra column: ignored
+    changed = tmp_path / "own.xlsx"
+    book.save(changed)
+    again = read_workbook(changed)["List 3"]
+    original = read_workbook(path)["List 3"]
+    assert list(again.columns) == list(original.columns)
+    pd.testing.assert_frame_equal(
+        again.drop(columns=["_row", "_file"]), original.drop(columns=["_row", "_file"]), check_dtype=False
+    )

@@ -81,6 +81,23 @@ def _which_list(title: str, header: list[str]) -> str | None:
     return best if len(keys & set(_BY_KEY[best])) >= 4 else None
 
 
+def _columns(name: str, header: list[str]) -> list[str]:
+    """The template's column for each header: same spelling (case and punctuation folded), else the
+    column's pattern (``annex_a_layout.HEADER_PATTERNS``); ``_unknown_<i>`` for the rest (ignored)."""
+    columns = [_BY_KEY[name].get(_key(h), f"_unknown_{i}") for i, h in enumerate(header)]
+    taken = set(columns)
+    for i, h in enumerate(header):
+        if not columns[i].startswith("_unknown_"):
+            continue
+        for column in layout.HEADERS[name]:
+            pattern = layout.HEADER_PATTERNS.get(column)
+            if column not in taken and pattern and re.search(pattern, h.lower()):
+                columns[i] = column
+                taken.add(column)
+                break
+    return columns
+
+
 def read_workbook(path: Path) -> dict[str, pd.DataFrame]:
     """Per list, its rows as text with the template's column names (``_row``, ``_line`` ... added)."""
     try:
@@ -96,7 +113,7 @@ def read_workbook(path: Path) -> dict[str, pd.DataFrame]:
         name = _which_list(sheet.title, header)
         if name is None or name == "List 11":
             continue
-        columns = [_BY_KEY[name].get(_key(h), f"_unknown_{i}") for i, h in enumerate(header)]
+        columns = _columns(name, header)
         body = [
             [_cell_text(v) for v in row] + [line]
             for line, row in enumerate(rows, start=2)

@@ -375,3 +375,34 @@ ETHNICITY = {
     "REFU": "s) REFU",
     "NOBT": "s) NOBT",
 }
+
+# Headers an authority's own workbook may spell its own way: a pattern per template column (matched
+# on the lower-cased header), tried only when no header matches the template's spelling.
+HEADER_PATTERNS: dict[str, str] = {
+    "Child Unique ID": r"child.*\bid\b|child.*identifier",
+    "Date of Birth": r"date.*birth|\bdob\b",
+    "Age of Child (Years)": r"^age\b",
+    "Date of Contact": r"date.*contact",
+    "Contact Source": r"contact.*source",
+    "Date of referral": r"date of.*referral|referral date",
+    "Was the child assessed as requiring LA children's social care support?": (
+        r"was the child assessed.*social care support"
+    ),
+    "Subject to Emergency Protection Order or Protected Under Police Powers in Last Six Months (Y/N)": (
+        r"subject to emergency protection order"
+    ),
+    "Unaccompanied Asylum Seeking Child (UASC) within the Last 12 Months (Y/N)": (
+        r"unaccompanied asylum seeking child"
+    ),
+    "Child's Category of Need": r"child.*category of need",
+    "Is this a second or subsequent period of being a Looked After Child within the last 12 months (Y/N)": (
+        r"second or subsequent .* of being a looked after child"
+    ),
+    "Child's Legal Status": r"child.*legal status",
+    "Number of Episodes the Child has been 'Missing' from their Placement in the last 12 months": (
+        r"number of episodes.*missing.*placement"
+    ),
+    "Number of Episodes the Child has been 'Absent' from their Placement in the last 12 months": (
+        r"number of episodes.*absent.*placement"
+    ),
+}
