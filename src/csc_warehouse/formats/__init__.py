@@ -15,12 +15,13 @@ One module, one job:
 ``imports``      the SSDA903 and CIN census imports end to end (what ``cscw import`` runs).
 ``ssd_tables``   the SSD tables and codes used; ``ssd`` reads SSD extracts (``cscw import ssd``) and
                  ``ssd_write`` writes canonical events as an extract (for the round trips).
-``annex_a_layout``  Ofsted's Annex A sheets, headers and coded values; ``annex_a`` builds and writes the
-                 lists (``cscw returns annex-a``); ``annex_a_import`` reads them back (``cscw import annex-a``).
+``annex_a_layout``  Ofsted's Annex A sheets, headers and coded values; ``annex_a`` builds and writes
+                 the lists (``cscw returns annex-a``); ``annex_a_import`` reads them back
+                 (``cscw import annex-a``).
 ``returns_source``  what the writers read: one authority's children, events and episodes, from the
                  warehouse or a canonical folder.
-``returns_cin_census``, ``returns_ssda903``  the DfE returns of a year, with that year's elements and codes
-                 (``cscw returns cin-census`` / ``ssda903``).
+``returns_cin_census``, ``returns_ssda903``  the DfE returns of a year, with that year's elements
+                 and codes (``cscw returns cin-census`` / ``ssda903``).
 ``export``       canonical files -> both returns for every year (the importers' round trips).
 ``reference_specs``  the public schemas and code lists the tests check the writers against.
 
