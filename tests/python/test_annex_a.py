@@ -206,3 +206,139 @@ def test_lists_follow_the_rules_cell_by_cell() -> None:
     assert leavers["LA in Touch"].tolist() == ["b) No"]
     assert leavers["Activity Status"].isna().all() and leavers["Type of Accommodation"].isna().all()
     assert lists["List 8"].empty and lists["List 10"].empty
+
+
+def _looked_after_history():
+    children = pd.DataFrame(
+        {
+            "child_id": ["C3"],
+            "sex": ["M"],
+            "birth_month": ["2005-09-01"],
+            "ethnicity": ["AIND"],
+            "disabled": ["true"],
+        }
+    )
+    rows = [
+        # event_id, type, date, episode, code, code2, value
+        ("Q1s", "cla_period_started", "2016-01-10", "Q1", "C2", "U4", 5.0),
+        ("Q1e", "cla_period_ended", "2017-05-01", "Q1", "E4A", None, None),  # ended before the window
+        ("Q2s", "cla_period_started", "2017-11-01", "Q2", "V2", "U6", 30.0),
+        ("Q2l", "cla_legal_status_changed", "2017-12-15", "Q2", "C2", None, None),
+        ("Q2p", "cla_placement_changed", "2018-02-01", "Q2", "K2", "CARPL", 10.0),
+        ("R1", "cla_review", "2018-01-20", "Q2", None, None, None),
+        ("R2", "cla_review", "2018-03-10", "Q2", None, None, None),
+        ("V1", "child_seen", "2018-03-20", "Q2", "cla", None, None),
+        ("H1", "health_assessment", "2017-12-01", None, None, None, None),
+        ("D1", "dental_check", "2017-06-01", None, None, None, None),  # before the window: still the latest
+        ("M0", "missing_started", "2016-12-01", "M0", "missing", None, None),  # over 12 months before A
+        ("M1", "missing_started", "2017-12-05", "M1", "missing", None, None),
+        ("M2", "missing_started", "2018-01-10", "M2", "away", None, None),
+        ("A1s", "assessment_started", "2017-09-20", "A1", None, None, None),
+        ("A1v", "child_seen", "2017-09-25", "A1", "assessment", None, None),
+        ("A1e", "assessment_authorised", "2017-10-05", "A1", "cin", None, None),  # authorised in the window
+        ("A2e", "assessment_authorised", "2018-01-10", "A2", "nfa", None, None),  # its start not known
+        ("S0d", "strategy_discussion", "2017-05-01", "S0", None, None, None),
+        ("S0n", "icpc_not_required", "2017-05-20", "S0", None, None, None),
+        ("S1d", "strategy_discussion", "2017-11-20", "S1", None, None, None),
+        ("S1s", "s47_started", "2017-11-21", "S1", None, None, None),
+        ("S1i", "icpc_held", "2017-12-05", "S1", "plan", None, None),
+    ]
+    events = pd.DataFrame(
+        rows, columns=["event_id", "event_type", "event_at", "episode_id", "code", "code2", "value"]
+    ).assign(child_id="C3")
+    return from_frames("E06000017", children, events)
+
+
+def test_looked_after_assessment_and_s47_lists_cell_by_cell() -> None:
+    lists = build_lists(_looked_after_history(), date(2018, 3, 31), 6)
+    cla = lists["List 8"]
+    assert len(cla) == 1  # Q1 ended before the window
+    row = cla.iloc[0]
+    assert row["Date Started to be Looked After"] == pd.Timestamp("2017-11-01")
+    # Q1 ended 2017-05-01, within the 12 months before Q2 started.
+    assert row[
+        "Is this a second or subsequent period of being a Looked After Child within the last 12 months (Y/N)"
+    ] == ("a) Yes")
+    assert row["Child's Legal Status"] == "C2: FCO"
+    assert row["Start date of current legal status"] == pd.Timestamp("2017-12-15")
+    assert row["Placement Type"] == "p) K2: Children's Homes"
+    assert row["Start Date of Most Recent Placement"] == pd.Timestamp("2018-02-01")
+    assert row["Placement Location"] == "a) In"  # 10 km
+    # Q1's placement ran into the last 12 months (to 2017-05-01), and Q2 had two.
+    assert row["Number of Placements in the Last 12 months"] == 3
+    assert row["Date of Latest Statutory Review"] == pd.Timestamp("2018-03-10")
+    assert row["Date of Last Social Work Visit"] == pd.Timestamp("2018-03-20")
+    assert row["Date of Last Health Assessment"] == pd.Timestamp("2017-12-01")
+    assert row["Date of Last Dental Check"] == pd.Timestamp("2017-06-01")
+    assert (
+        row["Number of Episodes the Child has been 'Missing' from their Placement in the last 12 months"] == 1
+    )
+    assert (
+        row["Number of Episodes the Child has been 'Absent' from their Placement in the last 12 months"] == 1
+    )
+    assert row["Unaccompanied Asylum Seeking Child (UASC) within the Last 12 Months (Y/N)"] == "b) No"
+    assert row["Does the Child have a Disability"] == "a) Yes"
+    assert row["Age of Child (Years)"] == 12  # born September 2005
+    assert pd.isna(row["Date Ceased to be Looked After"]) and pd.isna(row["Child's Category of Need"])
+
+    assessments = lists["List 4"].sort_values("Continuous Assessment Date of Authorisation")
+    assert assessments["Continuous Assessment Start Date"].tolist()[0] == pd.Timestamp("2017-09-20")
+    assert pd.isna(assessments["Continuous Assessment Start Date"].tolist()[1])  # start not known at A
+    assert assessments["Child Seen During Continuous Assessment"].tolist() == ["a) Yes", "b) No"]
+    support = "Was the child assessed as requiring LA children's social care support?"
+    assert assessments[support].tolist() == ["a) Yes", "b) No"]
+
+    s47 = lists["List 5"]
+    assert s47["Strategy discussion initiating Section 47 Enquiry Start Date"].tolist() == [
+        pd.Timestamp("2017-11-20")
+    ]
+    assert s47["Was an Initial Child Protection Conference deemed unnecessary?"].tolist() == ["b) No"]
+    assert s47["Date of Initial Child Protection Conference"].tolist() == [pd.Timestamp("2017-12-05")]
+    assert s47["Did the Initial Child Protection Conference Result in a Child Protection Plan"].tolist() == [
+        "a) Yes"
+    ]
+    assert s47["Number of Section 47 Enquiries in the last 12 months"].tolist() == [2]  # S0 and S1
+    assert s47["Number of ICPCs in the last 12 months"].tolist() == [1]
+
+
+def test_adoption_and_early_help_lists_cell_by_cell() -> None:
+    children = pd.DataFrame(
+        {
+            "child_id": ["C4"],
+            "sex": ["F"],
+            "birth_month": ["2015-02-01"],
+            "ethnicity": ["WBRI"],
+            "disabled": ["false"],
+        }
+    )
+    rows = [
+        ("P1s", "cla_period_started", "2016-03-01", "P1", "C2", "U4"),
+        ("J1d", "adoption_decision", "2016-09-12", "J1", None, None),
+        ("J1p", "placement_order", "2016-12-01", "J1", None, None),
+        ("J1m", "adoption_match", "2017-06-05", "J1", None, None),
+        ("J1a", "adoption_placed", "2017-07-01", "J1", None, None),
+        ("J1o", "adoption_order", "2018-04-20", "J1", None, None),  # after A: not shown
+        ("J0d", "adoption_decision", "2016-01-05", "J0", None, None),
+        ("J0c", "adoption_plan_ceased", "2017-08-01", "J0", "RD3", None),  # ceased before the window
+        ("E1s", "early_help_started", "2017-08-01", "E1", None, None),
+        ("E1e", "early_help_ended", "2017-10-01", "E1", None, None),  # ended on the window's first day
+        ("E0s", "early_help_started", "2017-01-01", "E0", None, None),
+        ("E0e", "early_help_ended", "2017-09-30", "E0", None, None),  # the day before the window
+    ]
+    events = pd.DataFrame(rows, columns=["event_id", "event_type", "event_at", "episode_id", "code", "code2"])
+    lists = build_lists(
+        from_frames("E06000017", children, events.assign(child_id="C4")), date(2018, 3, 31), 6
+    )
+    adoption = lists["List 10"]
+    assert len(adoption) == 1  # J0 ceased before the window
+    row = adoption.iloc[0]
+    assert row["Date the Child Entered Care"] == pd.Timestamp("2016-03-01")
+    assert row["Date of Decision that Child Should be Placed for Adoption"] == pd.Timestamp("2016-09-12")
+    assert row["Date of Placement Order"] == pd.Timestamp("2016-12-01")
+    assert row["Date of Matching Child and Prospective Adopters"] == pd.Timestamp("2017-06-05")
+    assert row["Date Placed for Adoption"] == pd.Timestamp("2017-07-01")
+    assert pd.isna(row["Date of Adoption Order"])
+    assert row["Does the Child have a Disability"] == "b) No"
+    early = lists["List 2"]
+    assert early["Assessment start date"].tolist() == [pd.Timestamp("2017-08-01")]
+    assert early["Assessment completion date"].tolist() == [pd.Timestamp("2017-10-01")]
