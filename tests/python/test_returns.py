@@ -228,3 +228,47 @@ def test_cli_writes_the_returns_from_the_warehouse(specs, tmp_path) -> None:
     assert len(lists["List 1"]) > 100
     missing = runner.invoke(app, ["returns", "ssda903", "--year", "2018", "-w", str(tmp_path / "no.duckdb")])
     assert missing.exit_code == 1 and "not found" in " ".join(missing.output.split())
+
+
+def test_census_codes_of_each_year_by_hand(tmp_path) -> None:
+    from csc_warehouse.formats.returns_source import from_frames
+
+    children = pd.DataFrame(
+        {
+            "child_id": ["C1"],
+            "sex": [None],
+            "birth_month": ["2010-06-01"],
+            "ethnicity": [None],
+            "disabled": [None],
+        }
+    )
+    rows = [
+        # A referral from early help (5D), closed after assessment to early help (RC9), with an
+        # assessment naming physical abuse by an adult (18C) and criminal exploitation (24A).
+        ("R1s", "referral_received", "2019-06-01", "R1", "R1", "5D", None),
+        ("R1e", "referral_closed", "2019-09-01", "R1", "R1", "RC9", None),
+        ("A1s", "assessment_started", "2019-06-03", "A1", "R1", None, None),
+        ("A1e", "assessment_authorised", "2019-07-01", "A1", "R1", "cin", "18C;24A;3A"),
+        ("A2s", "assessment_started", "2019-08-01", "A2", "R1", None, None),  # open at 31 March: no factors
+        ("R2s", "referral_received", "2019-10-01", "R2", "R2", None, None),  # no source known
+        ("R2e", "referral_closed", "2019-12-01", "R2", "R2", None, None),  # closed, reason not known
+    ]
+    events = pd.DataFrame(
+        rows, columns=["event_id", "event_type", "event_at", "episode_id", "referral_id", "code", "code2"]
+    ).assign(child_id="C1")
+    source = from_frames("E06000017", children, events)
+
+    def census(year: int):
+        path, recoded = write_cin_census(source, tmp_path, year, lea="857")
+        return etree.parse(str(path)), recoded
+
+    tree, recoded = census(2020)  # April 2019 to March 2020
+    assert tree.xpath("//CINdetails/ReferralSource/text()") == ["5B", "10"]
+    assert tree.xpath("//ReasonForClosure/text()") == ["RC8"]  # only where a reason is known
+    assert tree.xpath("count(//CINdetails[2]/CINclosureDate)") == 1
+    assert tree.xpath("//AssessmentFactors/text()") == ["18A", "3A"]  # 18C -> 18A, 24A not yet a code
+    assert tree.xpath("count(//Assessments[2]/FactorsIdentifiedAtAssessment)") == 0
+    assert tree.xpath("//GenderCurrent/text()") == ["0"] and tree.xpath("//Ethnicity/text()") == ["NOBT"]
+    assert tree.xpath("count(//Disabilities)") == 0  # disability not recorded: left out
+    assert recoded["ReferralSource 5D -> 5B"] == 1 and recoded["ReasonForClosure RC9 -> RC8"] == 1
+    assert _validate(tree.docinfo.URL, 2020) == []

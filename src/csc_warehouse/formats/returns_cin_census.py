@@ -29,7 +29,7 @@ import pandas as pd
 
 from csc_warehouse.formats import codes
 from csc_warehouse.formats.common import reference_date, year_start
-from csc_warehouse.formats.returns_source import ReturnSource
+from csc_warehouse.formats.returns_source import ReturnSource, lookup
 
 __all__ = ["lea_number", "write_cin_census"]
 
@@ -89,7 +89,7 @@ def write_cin_census(
     s47 = s47.rename(columns={"episode_id": "episode", "referral_id": "referral", "day": "start"})
     icpc = source.of("icpc_held").drop_duplicates("episode_id").set_index("episode_id")["day"]
     not_required = source.of("icpc_not_required").drop_duplicates("episode_id").set_index("episode_id")["day"]
-    s47 = s47.assign(icpc=s47["episode"].map(icpc), nr=s47["episode"].map(not_required))
+    s47 = s47.assign(icpc=lookup(s47["episode"], icpc), nr=lookup(s47["episode"], not_required))
     s47["end"] = s47["icpc"].fillna(s47["nr"])
 
     groups = {
