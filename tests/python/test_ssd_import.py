@@ -237,3 +237,26 @@ def test_cli_refuses_a_table_without_its_columns(tmp_path) -> None:
     assert result.exit_code == 1
     assert "lacks cine_referral_id" in text and "Nothing was written" in text
     assert not (tmp_path / "out").exists()
+
+
+def test_cms_descriptions_that_start_with_the_code_are_read_as_codes(tmp_path) -> None:
+    plans = [
+        dict(zip(t.TABLES["cp_plans"][1], (pid, "1001", "", start, "", category), strict=True))
+        for pid, start, category in (
+            ("CP1", "2018-01-02", "Sexual abuse"),
+            ("CP2", "2018-01-03", "NEG"),
+            ("CP3", "2018-01-04", "Abuse, unspecified"),  # not a category: quarantined
+        )
+    ]
+    referral = {**_referral("R1", "2018-01-10", "2018-02-01", "RC8 - Case closed after assessment")}
+    result = import_ssd(
+        _write(tmp_path / "2018-03-31", {"cp_plans": plans, "cin_episodes": [referral]}),
+        tmp_path / "out",
+        la_code=LA,
+    )
+    ev = _events(result)
+    starts = ev[ev["event_type"] == "cp_plan_started"].sort_values("event_at")
+    assert starts["code"].tolist() == ["S", "N"]
+    assert ev.loc[ev["event_type"] == "referral_closed", "code"].tolist() == ["RC8"]
+    q = pd.read_csv(result.outputs["quarantine"])
+    assert q["column_name"].tolist() == ["cppl_cp_plan_initial_category"]

@@ -225,8 +225,11 @@ class _Extract:
         return end.where(~before)
 
     def code(self, frame: pd.DataFrame, column: str, allowed: object, what: str) -> pd.Series:
-        values = frame[column].where(frame[column] != "")
-        bad = values.notna() & ~values.isin(list(allowed))  # type: ignore[call-overload]
+        """A coded column; a CMS description that starts with the code ("C2 - Full care order") is read
+        as the code; anything else quarantines the row."""
+        known = set(allowed)  # type: ignore[call-overload]
+        values = frame[column].where(frame[column] != "").map(lambda v: _leading_code(v, known))
+        bad = values.notna() & ~values.isin(known)
         self.quarantine.add(frame[bad], column, f"{column}: not {what}")
         return values.where(~bad)
 
@@ -266,6 +269,13 @@ class _Extract:
                 "disabled": person["pers_person_id"].map(coded).astype(object).to_numpy(),
             }
         )
+
+
+def _leading_code(value: object, known: set[str]) -> object:
+    if not isinstance(value, str) or value in known:
+        return value
+    token = re.match(r"^\s*([A-Za-z0-9]+)\b", value)
+    return token.group(1).upper() if token and token.group(1).upper() in known else value
 
 
 def _ev(x: _Extract, table: str, role: str, frame: pd.DataFrame, at: pd.Series, **kw: object) -> pd.DataFrame:
@@ -462,18 +472,15 @@ def _plans(x: _Extract) -> pd.DataFrame:
     c = x.rows("cp_plans", "cppl_person_id")
     cstart = x.when(c, "cppl_cp_plan_start_date")
     cend = x.ended(c, cstart, "cppl_cp_plan_end_date")
-    words = {v.lower(): k for k, v in t.CATEGORY_WORDS.items()}
-    given = c["cppl_cp_plan_initial_category"].str.lower()
-    category = given.map(
-        lambda w: (
-            words.get(w)
-            or ({"neg": "N", "phy": "P", "emo": "E", "sab": "S", "mul": "M"}.get(w[:3]) if w else None)
-        )
-    )
-    bad = (given != "") & category.isna()
+    # Words (Neglect, Physical abuse ...), the census codes (NEG, PHY, EMO, SAB, MUL) or N/P/E/S/M: the
+    # first letter is the canonical code in each.
+    given = c["cppl_cp_plan_initial_category"].str.strip()
+    category = given.str[:1].str.upper().where(given != "")
+    bad = category.notna() & ~category.isin(list(t.CATEGORY_WORDS))
     x.quarantine.add(
         c[bad], "cppl_cp_plan_initial_category", "not a category of abuse (Neglect, Physical abuse, ...)"
     )
+    category = category.where(~bad)
     cp_episode, cp_referral = _ids(x, c, "cppl_cp_plan_id"), _ids(x, c, "cppl_referral_id")
     r = x.rows("cp_reviews", "cppr_person_id")
     return pd.concat(
@@ -726,11 +733,13 @@ def _care_leavers(x: _Extract) -> pd.DataFrame:
     latest = x.when(c, "clea_care_leaver_latest_contact")
     # Not in touch: no contact date in the SSD, so dated at the extract.
     at = latest.where(yes, x.day)
-    activity = c["clea_care_leaver_activity"].where(yes & (c["clea_care_leaver_activity"] != ""), None)
-    activity = activity.where(~yes, activity).where(yes, "0")
-    accom = (c["clea_care_leaver_accommodation"] + c["clea_care_leaver_accom_suitable"]).where(
-        yes & (c["clea_care_leaver_accommodation"] != ""), "0"
+    activity = x.code(c, "clea_care_leaver_activity", codes.ACTIVITY, "an SSDA903 activity code")
+    activity = activity.where(yes, "0")
+    letter = x.code(
+        c, "clea_care_leaver_accommodation", codes._ACCOM_LETTERS, "an accommodation letter (B ... Z)"
     )
+    suitable = c["clea_care_leaver_accom_suitable"].str[:1]
+    accom = (letter.fillna("") + suitable).where(yes & letter.notna() & suitable.isin(["1", "2"]), "0")
     keep = at.notna()
     f = c[keep]
     out = events(
