@@ -26,6 +26,7 @@ from rich.table import Table
 
 from csc_warehouse import settings
 from csc_warehouse.import_cli import import_app
+from csc_warehouse.returns_cli import returns_app
 
 app = typer.Typer(
     name="cscw",
@@ -39,7 +40,7 @@ errors = Console(stderr=True)
 
 # `cscw import ssda903 ...` / `cscw import cin-census ...`: the adapters of the returns councils already make.
 app.add_typer(import_app, name="import")
-# (The statutory returns' command group, `cscw returns ...`, is registered here beside it.)
+app.add_typer(returns_app, name="returns")
 
 
 def _version() -> str:

@@ -37,7 +37,6 @@ EXACT = {
     "icpc_15wd_pct_r12m",
     "cin_count",
     "cin_rate_per_10k",
-    "cin_plans_open",
     "cp_plans_open",
     "cp_rate_per_10k",
     "cp_plan_starts",
@@ -77,6 +76,7 @@ EXCLUDED = {
     "assessment_child_seen_pct": "visits (child_seen) are in neither return",
     "cp_seen_10wd_pct": "visits (child_seen) are in neither return",
     "cla_seen_6w_pct": "visits (child_seen) are in neither return",
+    "cin_plans_open": "the census has CIN plan dates (CINPlanDates) only from 2021/22: these years have none",
     "s47_started": "the census has one S47 date (the strategy discussion's); s47_started may be a day later",
     "cla_sdq_mean_r12m": "OC2 has no dates: the SDQ is dated 31 March, so 'taken while looked after' differs",
     "care_leaver_eet_pct": "OC3 has no contact date (dated the birthday month): the latest contact differs",
@@ -156,7 +156,7 @@ def test_kpis_carried_by_the_returns_match_in_every_month(warehouses):
     months = kpis.groupby("kpi_id")["period_end"].nunique()
     assert months.min() == months.max() == 48  # April 2014 to March 2018 in both
     diff = _differences(kpis[kpis["kpi_id"].isin(EXACT)])
-    assert diff.empty, diff.head(20).to_string()
+    assert diff.empty, f"{sorted(set(diff['kpi_id']))}\n{diff.head(20).to_string()}"
 
 
 @pytest.mark.slow

@@ -28,11 +28,29 @@ KEY_ENV = "CSCW_PSEUDONYMISATION_KEY"
 MIN_KEY_LENGTH = 16
 ID_HEX_DIGITS = 24
 
-CHILD_ID_COLUMNS = ("CHILD", "CHILDID", "LAchildID")
-WORKER_ID_COLUMNS = ("SW_ID",)
-BIRTH_COLUMNS = ("DOB", "PersonBirthDate", "ExpectedPersonBirthDate", "PersonDeathDate")
-POSTCODE_COLUMNS = ("HOME_POST", "PL_POST")
+CHILD_ID_COLUMNS = ("CHILD", "CHILDID", "LAchildID", "Child Unique ID")
+WORKER_ID_COLUMNS = ("SW_ID", "Allocated Worker")
+BIRTH_COLUMNS = ("DOB", "PersonBirthDate", "ExpectedPersonBirthDate", "PersonDeathDate", "Date of Birth")
+POSTCODE_COLUMNS = ("HOME_POST", "PL_POST", "Placement postcode")
 DROPPED_COLUMNS = ("UPN", "FormerUPN", "MC_DOB", "FORMER_UPN")
+# The SSD names its columns <table prefix>_<field>: every *_person_id is a child id, every
+# *_professional_id / *_worker_id a worker; dates of birth and death are kept as months; names,
+# UPNs, NHS numbers and free text never reach a quarantine record.
+SSD_CHILD_ID_SUFFIX = "_person_id"
+SSD_WORKER_ID_SUFFIXES = ("_professional_id", "_worker_id", "_personal_advisor")
+SSD_BIRTH_COLUMNS = ("pers_dob", "pers_expected_dob", "pers_death_date")
+SSD_DROPPED = (
+    "pers_forename", "pers_surname", "pers_upn", "pers_single_unique_id", "pers_common_child_id",
+    "pers_legacy_id", "pers_nationality", "clap_cla_placement_postcode",
+)  # fmt: skip
+
+
+def _is_child_id(name: str) -> bool:
+    return name in CHILD_ID_COLUMNS or name.endswith(SSD_CHILD_ID_SUFFIX)
+
+
+def _is_worker_id(name: str) -> bool:
+    return name in WORKER_ID_COLUMNS or name.endswith(SSD_WORKER_ID_SUFFIXES)
 
 
 class KeyMissing(Exception):
@@ -77,16 +95,18 @@ class Pseudonymiser:
 
             # Only the source's own columns: not the bookkeeping (_file ...), parsed dates or pseudonyms.
             keep = [
-                c for c in rows.columns if not c.startswith("_") and not c.endswith("_date") and c != "child"
+                c
+                for c in rows.columns
+                if not c.startswith("_") and not (c.endswith("_date") and c[:-5] in rows) and c != "child"
             ]
-            data = rows[[c for c in keep if c not in DROPPED_COLUMNS]].copy()
+            data = rows[[c for c in keep if c not in DROPPED_COLUMNS and c not in SSD_DROPPED]].copy()
             for name in data.columns:
                 values = data[name]
-                if name in CHILD_ID_COLUMNS:
+                if _is_child_id(name):
                     data[name] = self.ids(values.where(values.fillna("") != "", None))
-                elif name in WORKER_ID_COLUMNS:
+                elif _is_worker_id(name):
                     data[name] = self.ids(values.where(values.fillna("") != "", None), "worker")
-                elif name in BIRTH_COLUMNS:
+                elif name in BIRTH_COLUMNS or name in SSD_BIRTH_COLUMNS:
                     data[name] = parse_dates(values)[0].dt.strftime("%Y-%m")
                 elif name in POSTCODE_COLUMNS:
                     data[name] = values.fillna("").astype(str).map(postcode_district)

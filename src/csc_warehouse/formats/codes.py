@@ -100,3 +100,82 @@ REASON_FOR_CLOSURE = ("RC1", "RC2", "RC3", "RC4", "RC5", "RC6", "RC7", "RC8", "R
 CATEGORY_OF_ABUSE = {"NEG": "N", "PHY": "P", "EMO": "E", "SAB": "S", "MUL": "M"}
 TRUE_FALSE = {"1": True, "true": True, "0": False, "false": False}
 NO_DISABILITY = "NONE"
+
+# --- Codes valid in a collection year (what the writers of the returns write) ----------------------
+# Each map folds a code the DfE added later into the one it split from, for a year before it existed,
+# and the other way for a year after the old code was withdrawn (to the split code that keeps the
+# meaning the KPIs use: an SGO stays an SGO, education, employment or training stays EET).
+
+# REC: E43/E44 (special guardianship, to former foster carers / to others) were split into E45-E48
+# from the 2018/19 return (2019).
+SGO_SPLIT_FROM = 2019
+REC_BEFORE_SPLIT = {"E45": "E43", "E46": "E43", "E47": "E44", "E48": "E44"}
+REC_AFTER_SPLIT = {"E43": "E46", "E44": "E48"}
+# REASON_PLACE_CHANGE CUSTOD (child in custody) from 2019.
+CUSTOD_FROM = 2019
+# OC3 ACTIV: F3/P3 (training or employment) were split into F4/P4 (employment) and F5/P5
+# (apprenticeship or training) from the 2021/22 return (2022).
+ACTIVITY_SPLIT_FROM = 2022
+ACTIVITY_BEFORE_SPLIT = {"F4": "F3", "F5": "F3", "P4": "P3", "P5": "P3"}
+ACTIVITY_AFTER_SPLIT = {"F3": "F4", "P3": "P4"}
+
+
+def reason_ceased_in(code: str, year: int) -> str:
+    if year >= SGO_SPLIT_FROM:
+        return REC_AFTER_SPLIT.get(code, code)
+    return REC_BEFORE_SPLIT.get(code, code)
+
+
+def activity_in(code: str, year: int) -> str:
+    if year >= ACTIVITY_SPLIT_FROM:
+        return ACTIVITY_AFTER_SPLIT.get(code, code)
+    return ACTIVITY_BEFORE_SPLIT.get(code, code)
+
+
+def place_change_reason_in(code: str, year: int) -> str:
+    return "OTHER" if code == "CUSTOD" and year < CUSTOD_FROM else code
+
+
+# CIN census: referral source 5D (LA services: early help) and closure RC9 (closed after assessment,
+# referred to early help) from the 2022/23 census (2023); before, 5D is another internal LA service
+# (5B) and RC9 a case closed after assessment (RC8).
+EARLY_HELP_CODES_FROM = 2023
+# Assessment factors 18A/19A (physical / sexual abuse) were split by who harmed the child (18B/18C,
+# 19B/19C) from 2021; 24A (child criminal exploitation) came in 2022.
+FACTOR_SPLIT_FROM = 2021
+CCE_FACTOR_FROM = 2022
+FACTORS_BASE = (
+    "1A", "1B", "1C", "2A", "2B", "2C", "3A", "3B", "3C", "4A", "4B", "4C", "5A", "5B", "5C",
+    "6A", "6B", "6C", "7A", "8B", "8C", "8D", "8E", "8F", "9A", "10A", "11A", "12A", "13A",
+    "14A", "15A", "16A", "17A", "20", "21", "22A", "23A",
+)  # fmt: skip
+# CINPlanDates is in the census from 2022 (2021/22).
+CIN_PLAN_DATES_FROM = 2022
+# DfE three-digit numbers of the authorities of the project's profiles (the census's LEA element);
+# any other authority passes its number with --lea.
+DFE_LA_NUMBER = {"E06000017": "857", "E10000013": "916", "E10000015": "919"}
+
+
+def referral_source_in(code: str, year: int) -> str:
+    return "5B" if code == "5D" and year < EARLY_HELP_CODES_FROM else code
+
+
+def closure_reason_in(code: str, year: int) -> str:
+    return "RC8" if code == "RC9" and year < EARLY_HELP_CODES_FROM else code
+
+
+def factors_in(factors: list[str], year: int) -> list[str]:
+    """Assessment factors as the year's census codes them, each once, in the order given."""
+    if year >= FACTOR_SPLIT_FROM:
+        # 18A/19A cannot be split after the event: the adult-on-child code keeps the old meaning best.
+        renamed = {"18A": "18C", "19A": "19C"}
+        allowed = {*FACTORS_BASE, "18B", "18C", "19B", "19C", *(("24A",) if year >= CCE_FACTOR_FROM else ())}
+    else:
+        renamed = {"18B": "18A", "18C": "18A", "19B": "19A", "19C": "19A"}
+        allowed = {*FACTORS_BASE, "18A", "19A"}
+    out: list[str] = []
+    for factor in factors:
+        factor = renamed.get(factor, factor)
+        if factor in allowed and factor not in out:
+            out.append(factor)
+    return out

@@ -40,6 +40,10 @@ QUARANTINE_COLUMNS: tuple[str, ...] = (
 META_COLUMNS: tuple[str, ...] = ("_row", "_file", "_line", "_year", "_table")
 
 
+# Marks a quarantine record that keeps one value left out of a row that was converted.
+PART = "#part"
+
+
 class ImportRefused(Exception):
     """A file that is not the expected format at all: nothing of the import is written."""
 
@@ -89,14 +93,25 @@ class Quarantine:
                 }
             )
 
+    def add_part(self, rows: pd.DataFrame, column: str, reason: str | pd.Series) -> None:
+        """Keep a value that was left out of rows that are otherwise converted (the row is not
+        quarantined: only the value, with its reason, goes to the quarantine file)."""
+        self.add(rows.assign(_row=rows["_row"].astype(str) + PART), column, reason)
+
     def rows(self) -> set[str]:
         """The `_row` ids of every quarantined row."""
-        return {str(r["_row"]) for r in self.records}
+        return {str(r["_row"]) for r in self.records if not str(r["_row"]).endswith(PART)}
+
+    def parts(self) -> int:
+        """How many values were left out of rows that were kept."""
+        return sum(1 for r in self.records if str(r["_row"]).endswith(PART))
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Quarantined rows per (file, table): a row with several problems counts once."""
         seen: dict[tuple[str, str], set[str]] = {}
         for r in self.records:
+            if str(r["_row"]).endswith(PART):
+                continue
             seen.setdefault((str(r["file_name"]), str(r["table_name"])), set()).add(str(r["_row"]))
         return {k: len(v) for k, v in seen.items()}
 

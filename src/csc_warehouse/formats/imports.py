@@ -107,8 +107,12 @@ def import_ssda903(
     la_code: str | None,
     population: Path | None = None,
     year: int | None = None,
+    year_label: str = "end",
 ) -> ImportResult:
-    """SSDA903 returns under `folder` -> canonical files in `out_dir` (ssda903, repair, ssda903_events)."""
+    """SSDA903 returns under `folder` -> canonical files in `out_dir` (ssda903, repair, ssda903_events).
+
+    `year_label`: whether a year in a path names the year a collection ends (the DfE's naming, default)
+    or starts (Data to Insight's samples)."""
     started = time.perf_counter()
     key = key_from_environment()
     if not la_code:
@@ -118,7 +122,7 @@ def import_ssda903(
         )
     pseudo = Pseudonymiser(key, la_code)
     quarantine = Quarantine(describe=pseudo.describe())
-    data = ssda903.read_returns(Path(folder), quarantine, year)
+    data = ssda903.read_returns(Path(folder), quarantine, year, year_label)
     tables = {name: frame.assign(child=pseudo.ids(frame["CHILD"])) for name, frame in data.tables.items()}
     states = []
     repairs: dict[str, int] = {}

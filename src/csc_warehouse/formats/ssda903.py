@@ -16,15 +16,30 @@ Tolerated: a UTF-8 byte-order mark, upper/lower case and spaces around column na
 (ignored, with a warning), dates written d/m/yyyy or with a midnight time (as Excel re-saves them),
 empty trailing fields.
 
+**Year labels.** A year in a path is the year the collection ends (the DfE's naming). Files named by
+the year it starts (``2017-episodes.csv`` for April 2017 to March 2018, as Data to Insight's samples)
+are refused with that cause named when a tenth or more of their episode dates fall after the named
+31 March and none a year later; ``year_label="start"`` (``--year-label start``) reads them so.
+
+**Forgiven.** No header file: the return's children are taken from its other tables (date of birth;
+sex and ethnicity unknown), with a warning. An end date after the return's 31 March (DEC, MIS_END,
+DATE_PLACED_CEASED, SW_DEC): the end and what goes with it (REC, reasons) are left out and the row is
+kept as open at 31 March, so its start is not lost; the value is kept in the quarantine file with its
+reason (a record that does not count the row as quarantined). An empty SEX: the child is kept with sex
+unknown, likewise. A placement type, reason ceased or activity of another year's return: accepted as
+given and counted in a warning. Restated and overlapping episodes across or within returns: see
+``repair``.
+
 **Quarantined rows** (file, line, column, reason): a missing child id, a date that is not a date or
-is after the return's 31 March, an unknown code for the year, an episode ending before it starts or
-with a reason ceased but no end date, a second, different row for the same key in the same return
-(the first is kept), and rows of a child with no (valid) header row in that return.
+(but for the end dates above) is after the return's 31 March, an unknown code, an episode ending
+before it starts or with a reason ceased but no end date, a second, different row for the same key in
+the same return (the first is kept), and rows of a child with no (valid) header row in that return.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,6 +188,13 @@ TABLES: dict[str, TableSpec] = {
 # Dates that may lie after the return's 31 March: the date a child stops being UASC is often the
 # (future) 18th birthday; a date of birth is checked on its own.
 FUTURE_ALLOWED = {"DUC"}
+# End dates a return may hold by mistake after its 31 March, with the columns that go with each.
+END_COLUMNS = {
+    "DEC": ("DEC", "REC", "REASON_PLACE_CHANGE"),
+    "MIS_END": ("MIS_END",),
+    "DATE_PLACED_CEASED": ("DATE_PLACED_CEASED", "REASON_PLACED_CEASED"),
+    "SW_DEC": ("SW_DEC", "SW_REASON"),
+}
 
 
 def expected_tables() -> str:
@@ -316,8 +338,39 @@ def _xml_tables(root: Node) -> dict[str, pd.DataFrame]:
     }
 
 
+YEAR_LABELS = ("end", "start")
+
+
+def _label_check(read: list, folder: Path) -> None:
+    """Refuse, with the likely cause, files whose dates run past the 31 March their path names: a
+    folder named by the year a collection starts (2017 for April 2017 to March 2018)."""
+    late: dict[int, list[str]] = {}
+    for path, spec, frame, _ in read:
+        y = year_in_path(path, folder)
+        # Episodes tell it best: a return's episodes start and end all through its year.
+        if y is None or spec.name != "episodes" or frame.empty:
+            continue
+        columns = [c for c in spec.dates if c in frame and c not in ("DOB", *FUTURE_ALLOWED)]
+        dates = pd.concat([parse_dates(frame[c])[0] for c in columns]).dropna()
+        if dates.empty:
+            continue
+        after = dates > reference_date(y)
+        beyond = (dates > reference_date(y + 1)).any()
+        # A few late dates are typing errors (quarantined); a tenth or more is another year's file.
+        if after.sum() >= 3 and after.mean() >= 0.1 and not beyond:
+            late.setdefault(y, []).append(f"{path.relative_to(folder)} (to {dates.max():%d/%m/%Y})")
+    if late:
+        y, files = min(late.items())
+        raise ImportRefused(
+            f"the files named {y} hold dates after 31 March {y}, up to 31 March {y + 1}: "
+            f"{'; '.join(files[:3])}. They look named by the year the collection starts (April {y} to "
+            f"March {y + 1}), as Data to Insight's samples are, while the import reads a year as the one "
+            f"a collection ends. Pass --year-label start to read them so (or rename the folders)."
+        )
+
+
 def read_folder(
-    folder: Path, year: int | None = None
+    folder: Path, year: int | None = None, year_label: str = "end"
 ) -> tuple[list[pd.DataFrame], list[FileSummary], list[str]]:
     """Every SSDA903 file under `folder` as table rows (text), with a summary per file and table."""
     folder = Path(folder)
@@ -341,12 +394,18 @@ def read_folder(
         read.append((path, spec, frame, broken))
 
     # Years: from the path, else the option, else the latest episode date of the folder's episodes.
+    if year_label not in YEAR_LABELS:
+        raise ImportRefused(f"--year-label must be end or start, not {year_label!r}.")
+    shift = 1 if year_label == "start" else 0
+    if not shift:
+        _label_check(read, folder)
     folder_episodes = {p.parent: f for p, s, f, _ in read if s.name == "episodes"}
     tables: list[pd.DataFrame] = []
     summaries: list[FileSummary] = []
     broken_rows: list[pd.DataFrame] = []
     for path, spec, frame, broken in read:
-        y = year_in_path(path, folder) or year
+        named = year_in_path(path, folder)
+        y = named + shift if named is not None else year
         if y is None:
             if path.parent not in folder_episodes:
                 raise ImportRefused(
@@ -378,7 +437,8 @@ def read_folder(
                 f"{path.name}: the root element is {root.tag}, not EXPSSDA903. Expected {EXPECTED_XML}."
             )
         flat = _xml_tables(root)
-        y = year_in_path(path, folder) or year
+        named = year_in_path(path, folder)
+        y = named + shift if named is not None else year
         if y is None:
             y = infer_year(flat["episodes"], path.name)
         rel = str(path.relative_to(folder))
@@ -475,7 +535,7 @@ def check_rows(tables: list[pd.DataFrame], quarantine: Quarantine) -> dict[str, 
         else:
             by_table[name] = pd.DataFrame(
                 columns=[*TABLES[name].columns, "_row", "_line", "_file", "_year", "_table"]
-            )
+            ).assign(**{f"{c}_date": pd.Series(dtype="datetime64[s]") for c in TABLES[name].dates})
     out = {name: _check_table(TABLES[name], frame, quarantine) for name, frame in by_table.items()}
     out = {name: _one_per_key(TABLES[name], frame, quarantine) for name, frame in out.items()}
     return _children_with_header(out, quarantine)
@@ -502,15 +562,22 @@ def _check_table(spec: TableSpec, frame: pd.DataFrame, quarantine: Quarantine) -
             )
         if column not in FUTURE_ALLOWED:
             late = dates > ref
-            c.add(
-                late,
-                column,
+            why = (
                 column
                 + " "
                 + frame[column].astype(str)
                 + " is after the end of "
-                + frame["_year"].map(lambda y: _year_text(int(y))),
+                + frame["_year"].map(lambda y: _year_text(int(y)))
             )
+            if column in END_COLUMNS:
+                # An end the return could not yet know: the row is kept as open at 31 March (its start
+                # is right); only the end, and what goes with it, is left out.
+                quarantine.add_part(frame[late], column, why[late] + ": left out, the row is kept as open")
+                for dropped in END_COLUMNS[column]:
+                    frame.loc[late, dropped] = ""
+                dates = dates.where(~late)
+            else:
+                c.add(late, column, why)
         frame[column + "_date"] = dates
     check = _TABLE_CHECKS.get(spec.name)
     if check:
@@ -519,7 +586,9 @@ def _check_table(spec: TableSpec, frame: pd.DataFrame, quarantine: Quarantine) -
 
 
 def _header(c: _Checks, f: pd.DataFrame) -> None:
-    c.required("SEX", "DOB")
+    c.required("DOB")
+    # No SEX: the child is kept with sex unknown (only the missing value is noted).
+    c.quarantine.add_part(f[~c.given("SEX")], "SEX", "SEX is empty: the child is kept with sex unknown")
     for year, rows in f.groupby("_year"):
         coding = codes.SEX_NEW if int(year) >= codes.SEX_NEW_CODING_FROM else codes.SEX_OLD  # type: ignore[call-overload]
         mask = pd.Series(False, index=f.index)
@@ -537,14 +606,10 @@ def _episodes(c: _Checks, f: pd.DataFrame) -> None:
     c.required("DECOM", "RNE", "LS", "PLACE")
     c.code("RNE", codes.RNE, what="a reason for new episode")
     c.code("LS", codes.LEGAL_STATUS, what="a legal status")
-    for year in f["_year"].unique():
-        allowed = codes.placement_codes(int(year))
-        values = f["PLACE"].astype(str)
-        c.add(
-            (f["_year"] == year) & c.given("PLACE") & ~values.isin(list(allowed)),
-            "PLACE",
-            "PLACE " + values + f" is not a placement type of the {year} return",
-        )
+    # A placement type of another year's return is accepted (and said, read_returns): its meaning did
+    # not change, and a file keyed by the wrong year's list is common.
+    allowed = sorted({p for y in codes.SSDA903_YEARS for p in codes.placement_codes(y)})
+    c.code("PLACE", allowed, what="a placement type of any SSDA903 return")
     c.code("REC", codes.REASON_CEASED, what="a reason episode ceased")
     c.code("REASON_PLACE_CHANGE", codes.REASON_PLACE_CHANGE, what="a reason for placement change")
     ended = c.given("REC") & (f["REC"] != "X1")
@@ -675,11 +740,13 @@ def _one_per_key(spec: TableSpec, frame: pd.DataFrame, quarantine: Quarantine) -
 
 def _children_with_header(tables: dict[str, pd.DataFrame], quarantine: Quarantine) -> dict[str, pd.DataFrame]:
     """Rows of a child with no header row in the same return cannot be converted: quarantined."""
-    header = tables["header"]
+    header = _made_header(tables)
     known = set(zip(header["_year"], header["CHILD"], strict=True))
     out = {"header": header}
     for name, frame in tables.items():
-        if name == "header" or frame.empty:
+        if name == "header":
+            continue
+        if frame.empty:
             out[name] = frame
             continue
         has = np.fromiter(
@@ -690,10 +757,73 @@ def _children_with_header(tables: dict[str, pd.DataFrame], quarantine: Quarantin
     return out
 
 
-def read_returns(folder: Path, quarantine: Quarantine, year: int | None = None) -> Ssda903Data:
+def _made_header(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The header rows, and for a return with none (no header file), rows made from the child ids and
+    dates of birth its other tables carry: sex and ethnicity unknown."""
+    header = tables["header"]
+    have = set(header["_year"].astype(int)) if len(header) else set()
+    made = []
+    for name, frame in tables.items():
+        if name == "header" or frame.empty:
+            continue
+        rows = frame[~frame["_year"].astype(int).isin(have)]
+        if "DOB" not in rows:  # episodes: the child, with no date of birth
+            rows = rows.assign(DOB="", DOB_date=pd.NaT)
+        elif "DOB_date" not in rows:
+            rows = rows.assign(DOB_date=parse_dates(rows["DOB"])[0])
+        made.append(rows[["_year", "CHILD", "DOB", "DOB_date"]])
+    if not made or all(m.empty for m in made):
+        return header
+    # Per child, a row with a date of birth first.
+    rows = pd.concat(made, ignore_index=True)
+    rows = rows.sort_values("DOB_date", na_position="last", kind="stable").drop_duplicates(["_year", "CHILD"])
+    rows = rows.assign(
+        SEX="",
+        ETHNIC="",
+        _row=[f"header-made:{y}:{c}" for y, c in zip(rows["_year"], rows["CHILD"], strict=True)],
+        _line=0,
+        _file="(no header file)",
+        _table="header",
+    )
+    return pd.concat([header, rows], ignore_index=True)
+
+
+def _other_year_codes(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Codes a return holds that belong to another year's return: accepted as given, and said."""
+    notes: Counter[str] = Counter()
+    ep = tables["episodes"]
+    for (year, place), n in ep.groupby(["_year", "PLACE"]).size().items() if len(ep) else ():
+        if place and place not in codes.placement_codes(int(year)):
+            notes[f"PLACE {place} in the {year} return (a placement type of other years)"] += int(n)
+    for (year, rec), n in ep.groupby(["_year", "REC"]).size().items() if len(ep) else ():
+        if rec and codes.reason_ceased_in(str(rec), int(year)) != rec:
+            notes[f"REC {rec} in the {year} return (a reason ceased of other years)"] += int(n)
+    oc3 = tables["oc3"]
+    for (year, act), n in oc3.groupby(["_year", "ACTIV"]).size().items() if len(oc3) else ():
+        if act and codes.activity_in(str(act), int(year)) != act:
+            notes[f"ACTIV {act} in the {year} return (an activity code of other years)"] += int(n)
+    return [f"{n} rows have {what}: accepted as given." for what, n in sorted(notes.items())]
+
+
+def read_returns(
+    folder: Path, quarantine: Quarantine, year: int | None = None, year_label: str = "end"
+) -> Ssda903Data:
     """Read and check every return under `folder` (see the module docstring)."""
-    raw, summaries, warnings = read_folder(folder, year)
+    raw, summaries, warnings = read_folder(folder, year, year_label)
     tables = check_rows(raw, quarantine)
     tables = {name: drop_quarantined(frame, quarantine) for name, frame in tables.items()}
     years = sorted({int(s.year) for s in summaries if s.year is not None})
+    with_header = {int(s.year) for s in summaries if s.table == "header" and s.year is not None}
+    for y in sorted(set(years) - with_header):
+        warnings.append(
+            f"The {y} return has no header table: its children are taken from the other tables (date of "
+            "birth only; sex and ethnicity unknown)."
+        )
+    if quarantine.parts():
+        warnings.append(
+            f"{quarantine.parts()} values were left out of rows that were kept (an end date after its "
+            "return's 31 March: the row is open at 31 March; an empty SEX: sex unknown); each is in the "
+            "quarantine file with its reason."
+        )
+    warnings += _other_year_codes(tables)
     return Ssda903Data(tables, summaries, quarantine, years, warnings)
