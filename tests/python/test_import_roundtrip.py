@@ -60,6 +60,16 @@ EXACT = {
     "cla_exit_sgo_pct_r12m",
     "adoptions_r12m",
     "adoption_a2_days_r12m",
+    # v2: CIN census referrals, assessments and CP reviews; SSDA903 reviews, reasons ceased, adoption.
+    "referral_to_assessment_pct",
+    "cp_reviews_in_timescale_pct",
+    "cp_reviews_held_in_timescale_pct",
+    "cla_reviews_in_timescale_pct",
+    "cla_reviews_held_in_timescale_pct",
+    "cla_reunifications",
+    "adoption_decisions",
+    "placement_orders_granted",
+    "adoption_children_waiting",
 }
 # OC2 has no dates: it says whether the child had a health assessment / dental check in the year to
 # 31 March, and the import dates it on that 31 March. So the figures are the same at March month ends.
@@ -82,6 +92,21 @@ EXCLUDED = {
     "care_leaver_eet_pct": "OC3 has no contact date (dated the birthday month): the latest contact differs",
     "care_leaver_suitable_accom_pct": "OC3 has no contact date (dated the birthday month)",
     "care_leaver_in_touch_pct": "OC3 has no contact date (dated the birthday month)",
+    "contact_decision_48h_pct": "contacts are in neither return",
+    "assessment_nfa_pct": "the census has no assessment outcome (only factors)",
+    "eh_episodes_started": "early help is in neither return",
+    "eh_episodes_ended": "early help is in neither return",
+    "eh_active_cases": "early help is in neither return",
+    "eh_stepped_up_pct_r12m": "early help is in neither return",
+    "children_allocated_pct": "worker allocations are in neither return",
+    "cin_plan_le_1y_pct": "the census has CIN plan dates (CINPlanDates) only from 2021/22: these years have none",
+    "cla_iha_20wd_pct_r12m": "OC2 has no dates: a health assessment is dated 31 March, not within 20 working days",
+    "cla_placed_20_miles_plus_pct": "the returns written here carry no placement distance",
+    "adoption_matches": "AD1 and PlacedAdoption hold a child's latest adoption per year, not every journey",
+    "adoption_placements": "an adoption placement (A3-A6) also reads as placed for adoption; one record per child",
+    "adoption_plan_reversals": "PlacedAdoption keeps a child's latest adoption per year, not every journey",
+    "care_leaver_17_18_eet_pct": "OC3 has no contact date (dated the birthday month)",
+    "care_leaver_17_18_suitable_accom_pct": "OC3 has no contact date (dated the birthday month)",
 }
 
 
