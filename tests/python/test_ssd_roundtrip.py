@@ -35,6 +35,9 @@ EXCLUDED = {
     "care_leaver_eet_pct": _CARE_LEAVERS,
     "care_leaver_in_touch_pct": _CARE_LEAVERS,
     "care_leaver_suitable_accom_pct": _CARE_LEAVERS,
+    "contact_decision_48h_pct": "the SSD has no decision date or time: decisions are dated at the contact",
+    "care_leaver_17_18_eet_pct": _CARE_LEAVERS,
+    "care_leaver_17_18_suitable_accom_pct": _CARE_LEAVERS,
 }
 
 
