@@ -374,6 +374,11 @@ def main(argv: list[str] | None = None) -> int:
         "--keep-input", action="store_true", help="keep and reuse the generated input (--work-dir)"
     )
     parser.add_argument(
+        "--phase-by-phase",
+        action="store_true",
+        help="also run both refreshes step by step in this process, without Prefect (the flow's functions)",
+    )
+    parser.add_argument(
         "--prefect-repeats", type=int, default=3, help="runs of the empty flow (the minimum counts)"
     )
     args = parser.parse_args(argv)
