@@ -244,8 +244,10 @@ def run_size(
     os.environ.setdefault("CSCW_TEMP_DIR", str(folder / "duckdb_tmp"))
     print(f"[{name}] {before:,} event versions before {cutoff}, {during:,} in the last month", flush=True)
 
+    # From an empty warehouse, as the figures (a kept input keeps no warehouse of a run before).
     user_wh = folder / "user" / "warehouse.duckdb"
-    user_wh.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(user_wh.parent, ignore_errors=True)
+    user_wh.parent.mkdir(parents=True)
     user_full = user_refresh(history, user_wh, "full")
     print(f"[{name}] cscw refresh (full): {user_full['seconds']:.1f} s", flush=True)
     user_month = user_refresh(last, user_wh, "monthly")
@@ -254,7 +256,8 @@ def run_size(
     replay_full = replay_month = None
     if also_phase_by_phase:
         replay_wh = folder / "replay" / "warehouse.duckdb"
-        replay_wh.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(replay_wh.parent, ignore_errors=True)
+        replay_wh.parent.mkdir(parents=True)
         replay_full = phase_by_phase(history, replay_wh, first=True)
         replay_month = phase_by_phase(last, replay_wh, first=False)
         seconds = (replay_full["seconds"], replay_month["seconds"])
