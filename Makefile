@@ -35,8 +35,9 @@ help:
 	@echo "make docs       dbt docs as one static page (data/docs/index.html)"
 	@echo "make lint       ruff and sqlfluff only"
 	@echo "make format     ruff format and ruff --fix"
-	@echo "make bench      time load and dbt build at everyday sizes (small unitary 1y, large county 10y, region 10y)"
-	@echo "                and the england generator; make bench-national: England over 10 years (by hand, ~1 h)"
+	@echo "make bench      where every second of cscw refresh goes and its budgets (PASS/FAIL), load and dbt build"
+	@echo "                at everyday sizes (small unitary 1y, large county 10y, region 10y) and the england"
+	@echo "                generator; make bench-national: England over 10 years (by hand, ~1 h)"
 	@echo "make clean      remove data/, target/, logs/, .prefect/ and caches (keeps .venv)"
 	@echo "make distclean  clean, and remove .venv"
 
@@ -168,6 +169,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
+	$(BIN)/python bench/refresh_phases.py
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/generate_bench.py --profile england --years 1
 	$(BIN)/python bench/side_by_side.py

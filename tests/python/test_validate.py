@@ -1,7 +1,8 @@
-"""The Great Expectations gates (csc_warehouse.validate) on tiny hand-made warehouses.
+"""The validation gates (csc_warehouse.validate) on tiny hand-made warehouses.
 
-Every test uses its own GX context in a temporary folder; one checks that the suites committed under
-gx/ are the ones the code builds.
+The checks that find bad data run on both engines (`engine` fixture): GX's suites and the same checks
+counted in DuckDB (csc_warehouse.gates_sql). Every test uses its own GX context in a temporary folder;
+one checks that the suites committed under gx/ are the ones the code builds.
 """
 
 from __future__ import annotations
@@ -100,9 +101,14 @@ def gx_root(tmp_path):
     return tmp_path / "gxproject"
 
 
-def run_events(tmp_path, gx_root, rows, **kwargs):
+@pytest.fixture(params=[v.SQL, v.GX])
+def engine(request):
+    return request.param
+
+
+def run_events(tmp_path, gx_root, rows, engine=v.SQL, **kwargs):
     warehouse = events_warehouse(tmp_path / "warehouse.duckdb", rows)
-    return v.validate_events(warehouse, now=NOW, project_root=gx_root, docs=False, **kwargs)
+    return v.validate_events(warehouse, now=NOW, project_root=gx_root, docs=False, engine=engine, **kwargs)
 
 
 def failed(result: v.ValidationResult) -> dict[str, str]:
@@ -133,8 +139,9 @@ def test_every_check_has_its_own_severity_entry():
 def test_clean_events_pass_and_docs_are_built(tmp_path, gx_root, capfd):
     warehouse = events_warehouse(tmp_path / "warehouse.duckdb", good_events())
 
-    result = v.validate_events(warehouse, now=NOW, project_root=gx_root)
+    result = v.validate_events(warehouse, now=NOW, project_root=gx_root, docs=True)
 
+    assert result.engine == v.GX  # Data Docs asked for: GX validates
     assert result.ok and not result.failures, [c.describe() for c in result.failures]
     assert result.rows == {"raw_events": 7, "raw_episodes": 2, "raw_cla_periods": 2}
     names = {c.name for c in result.checks}
@@ -148,11 +155,11 @@ def test_clean_events_pass_and_docs_are_built(tmp_path, gx_root, capfd):
     assert "Calculating Metrics" not in err and "%|" not in err
 
 
-def test_a_code_outside_its_closed_list_stops_naming_the_check_and_the_row(tmp_path, gx_root):
+def test_a_code_outside_its_closed_list_stops_naming_the_check_and_the_row(tmp_path, gx_root, engine):
     rows = [*good_events(), event("bad1", "contact_received", "2025-01-05", episode_id="K2", code="postman")]
 
     with pytest.raises(v.GateFailed) as caught:
-        run_events(tmp_path, gx_root, rows, raise_on_stop=True)
+        run_events(tmp_path, gx_root, rows, engine, raise_on_stop=True)
 
     error = caught.value
     assert error.failed == ["events.code_in_closed_list.contact_received"]
@@ -161,24 +168,24 @@ def test_a_code_outside_its_closed_list_stops_naming_the_check_and_the_row(tmp_p
     assert error.result.warnings == []
 
 
-def test_event_in_the_future_stops(tmp_path, gx_root):
+def test_event_in_the_future_stops(tmp_path, gx_root, engine):
     rows = [*good_events(), event("late", "contact_received", "2027-01-01", episode_id="K9", code="police")]
 
-    result = run_events(tmp_path, gx_root, rows)
+    result = run_events(tmp_path, gx_root, rows, engine)
 
     assert failed(result) == {"events.event_at_not_in_future": v.STOP}
     assert "2027-01-01" in result.stops[0].describe()
 
 
-def test_a_missing_required_value_stops(tmp_path, gx_root):
+def test_a_missing_required_value_stops(tmp_path, gx_root, engine):
     rows = [*good_events(), event("e9", "contact_received", "2025-01-05", child_id=None, code="police")]
 
-    result = run_events(tmp_path, gx_root, rows)
+    result = run_events(tmp_path, gx_root, rows, engine)
 
     assert failed(result) == {"events.not_null.child_id": v.STOP}
 
 
-def test_an_end_before_its_start_in_the_latest_versions_stops(tmp_path, gx_root):
+def test_an_end_before_its_start_in_the_latest_versions_stops(tmp_path, gx_root, engine):
     # The loader saw the start before the end; a later correction moved the start after it.
     rows = [
         *good_events(),
@@ -186,12 +193,12 @@ def test_an_end_before_its_start_in_the_latest_versions_stops(tmp_path, gx_root)
     ]
 
     with pytest.raises(v.GateFailed, match=r"episodes\.end_not_before_start") as caught:
-        run_events(tmp_path, gx_root, rows, raise_on_stop=True)
+        run_events(tmp_path, gx_root, rows, engine, raise_on_stop=True)
 
     assert "episode_id=R1" in str(caught.value)
 
 
-def test_a_tombstoned_event_is_not_validated(tmp_path, gx_root):
+def test_a_tombstoned_event_is_not_validated(tmp_path, gx_root, engine):
     rows = [
         *good_events(),
         event("gone", "contact_received", "2025-01-05", code="postman"),
@@ -205,10 +212,10 @@ def test_a_tombstoned_event_is_not_validated(tmp_path, gx_root):
         ),
     ]
 
-    assert run_events(tmp_path, gx_root, rows).failures == []
+    assert run_events(tmp_path, gx_root, rows, engine).failures == []
 
 
-def test_unknown_event_type_and_overlapping_care_only_warn(tmp_path, gx_root):
+def test_unknown_event_type_and_overlapping_care_only_warn(tmp_path, gx_root, engine):
     rows = [
         *good_events(),
         event("x1", "family_group_conference", "2025-01-05"),
@@ -216,7 +223,7 @@ def test_unknown_event_type_and_overlapping_care_only_warn(tmp_path, gx_root):
         event("e8", "cla_period_started", "2025-04-01", episode_id="P3", code="C2"),
     ]
 
-    result = run_events(tmp_path, gx_root, rows, raise_on_stop=True)  # warnings never raise
+    result = run_events(tmp_path, gx_root, rows, engine, raise_on_stop=True)  # warnings never raise
 
     assert result.ok
     assert failed(result) == {"events.event_type_in_contract": v.WARN, "cla_periods.no_overlap": v.WARN}
@@ -225,7 +232,7 @@ def test_unknown_event_type_and_overlapping_care_only_warn(tmp_path, gx_root):
     assert "family_group_conference" in result.as_dict()["warnings"][0]
 
 
-def test_chunks_of_authorities_give_the_result_of_one_pass(tmp_path, gx_root, monkeypatch):
+def test_chunks_of_authorities_give_the_result_of_one_pass(tmp_path, gx_root, monkeypatch, engine):
     """The events gate validates authorities in chunks (bounded memory); the counts add up across them."""
     other = "E06000017"
     bad_code = {"code": "postman"}
@@ -248,7 +255,7 @@ def test_chunks_of_authorities_give_the_result_of_one_pass(tmp_path, gx_root, mo
     warehouse = events_warehouse(tmp_path / "warehouse.duckdb", rows)
 
     def gate() -> v.ValidationResult:
-        return v.validate_events(warehouse, now=NOW, project_root=gx_root, docs=False)
+        return v.validate_events(warehouse, now=NOW, project_root=gx_root, docs=False, engine=engine)
 
     monkeypatch.setenv("CSCW_GX_CHUNK_ROWS", "1000")
     whole = gate()
@@ -283,55 +290,213 @@ def test_events_gate_needs_raw_events(tmp_path, gx_root):
         v.validate_events(tmp_path / "nope.duckdb", project_root=gx_root)
 
 
+def broken_events() -> list[dict[str, Any]]:
+    """good_events plus one row for each kind of failure, counted by hand in the tests below."""
+    return [
+        *good_events(),
+        event("b1", "contact_received", "2025-01-05", episode_id="K2", code="postman"),
+        event("b2", "contact_received", "2025-01-06", episode_id="K3", code="milkman"),
+        event("f1", "contact_received", "2027-01-01", episode_id="K4", code="police"),  # after NOW
+        event("n1", "contact_received", "2025-01-07", child_id=None, code="police"),
+        event("x1", "family_group_conference", "2025-01-05"),
+        event("e8", "cla_period_started", "2025-04-01", episode_id="P3", code="C2"),  # P2 still open
+    ]
+
+
+def test_both_engines_find_the_same_failures_with_the_same_counts(tmp_path, gx_root):
+    warehouse = events_warehouse(tmp_path / "warehouse.duckdb", broken_events())
+
+    results = {
+        engine: v.validate_events(warehouse, now=NOW, project_root=gx_root, docs=False, engine=engine)
+        for engine in (v.SQL, v.GX)
+    }
+
+    def counts(result: v.ValidationResult) -> list[tuple]:
+        return [(c.name, c.success, c.element_count, c.unexpected_count) for c in result.checks]
+
+    sql, gx = results[v.SQL], results[v.GX]
+    assert (sql.engine, gx.engine) == (v.SQL, v.GX)
+    assert counts(sql) == counts(gx)
+    assert sql.rows == gx.rows == {"raw_events": 13, "raw_episodes": 2, "raw_cla_periods": 3}
+    by_name = {c.name: c for c in sql.checks}
+    # 13 latest events: n1 has no child; e1, b1, b2, f1 and n1 are contacts, b1 and b2 with codes outside
+    # the list; x1 is the one type outside the contract; P3 starts while P2 is open.
+    no_child = by_name["events.not_null.child_id"]
+    assert (no_child.unexpected_count, no_child.element_count) == (1, 13)
+    contacts = by_name["events.code_in_closed_list.contact_received"]
+    assert (contacts.unexpected_count, contacts.element_count) == (2, 5)
+    assert by_name["events.event_type_in_contract"].unexpected_count == 1
+    assert by_name["cla_periods.no_overlap"].unexpected_count == 1
+    assert str(by_name["events.event_at_not_in_future"].observed_value).startswith("2027-01-01")
+    assert (
+        set(failed(sql))
+        == set(failed(gx))
+        == {
+            "events.not_null.child_id",
+            "events.code_in_closed_list.contact_received",
+            "events.event_type_in_contract",
+            "events.event_at_not_in_future",
+            "cla_periods.no_overlap",
+        }
+    )
+    # The same example rows are named (GX lists them in frame order, the SQL engine sorted; GX shows a
+    # missing value as NaN, DuckDB as None).
+    for name in ("events.code_in_closed_list.contact_received", "events.not_null.child_id"):
+        examples = {
+            e: sorted(
+                (x["la_code"], x["event_id"]) for x in next(c for c in r.checks if c.name == name).examples
+            )
+            for e, r in results.items()
+        }
+        assert examples[v.SQL] == examples[v.GX]
+    assert {e["event_id"] for e in contacts.examples} == {"b1", "b2"}
+
+
+def built_from(path: Path, load_id: int) -> None:
+    """meta.model_refreshes as dbt leaves it: the models were last built from `load_id`."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists meta")
+        con.execute(
+            "create table if not exists meta.model_refreshes (model_name varchar, source_load_id bigint, "
+            "is_full_refresh boolean, refreshed_at timestamp)"
+        )
+        con.execute("insert into meta.model_refreshes values ('stg_case__events', ?, true, now())", [load_id])
+
+
+def monthly_warehouse(path: Path) -> Path:
+    """Load 1: child C1's good events and child C2's, one with a bad code (loaded and built before).
+    Load 2: a correction of C1's e7 and a new child C3 with a bad code."""
+    rows = [
+        *good_events(),
+        event("c2a", "contact_received", "2025-01-02", child_id="C2", episode_id="K7", code="police"),
+        event("old-bad", "contact_received", "2025-01-03", child_id="C2", episode_id="K8", code="postman"),
+        event(
+            "e7",
+            "cla_period_started",
+            "2025-03-02",
+            episode_id="P2",
+            code="C2",
+            code2="U1",
+            recorded_at="2025-07-01 09:00",
+            load_id=2,
+        ),
+        event(
+            "new-bad",
+            "contact_received",
+            "2025-06-03",
+            child_id="C3",
+            episode_id="K9",
+            code="milkman",
+            load_id=2,
+        ),
+    ]
+    return events_warehouse(path, rows)
+
+
+def test_a_monthly_refresh_gate_reads_the_children_its_load_touched(tmp_path, gx_root, engine):
+    warehouse = monthly_warehouse(tmp_path / "warehouse.duckdb")
+    code_check = "events.code_in_closed_list.contact_received"
+
+    def gate(**kwargs: Any) -> v.ValidationResult:
+        return v.validate_events(
+            warehouse, now=NOW, project_root=gx_root, docs=False, engine=engine, **kwargs
+        )
+
+    # Never built: everything is new, so everything is read (7 of C1, 2 of C2, 1 of C3).
+    first = gate()
+    assert (first.scope, first.rows["raw_events"]) == ("every event", 10)
+
+    built_from(warehouse, 1)
+    monthly = gate()
+    # C1 (its e7 corrected in load 2: all 7 of its events) and C3 (1); not C2.
+    assert monthly.rows["raw_events"] == 8
+    assert monthly.scope == "the children of event versions loaded after load 1"
+    check = next(c for c in monthly.checks if c.name == code_check)
+    assert (check.unexpected_count, check.element_count) == (1, 2)  # new-bad of e1 and new-bad
+    assert [e["event_id"] for e in check.examples] == ["new-bad"]
+
+    whole = gate(scope="all")
+    assert whole.rows["raw_events"] == 10
+    assert next(c for c in whole.checks if c.name == code_check).unexpected_count == 2
+    assert gate(scope=0).rows["raw_events"] == 10  # the loads after load 0: all of them
+
+    built_from(warehouse, 2)  # nothing loaded since the last build: nothing to read, nothing fails
+    quiet = gate()
+    assert quiet.rows["raw_events"] == 0 and quiet.failures == []
+
+    built_from(warehouse, -1)  # last built as known at a cut-off: read everything again
+    assert gate().rows["raw_events"] == 10
+
+
+def test_the_refresh_counts_in_sql_and_reruns_a_stop_in_gx_for_data_docs(tmp_path, gx_root, monkeypatch):
+    clean = events_warehouse(tmp_path / "clean.duckdb", good_events())
+    result = v.validate_events(clean, now=NOW, project_root=gx_root)
+    assert (result.engine, result.docs, result.ok) == (v.SQL, None, True)
+
+    bad = [*good_events(), event("bad1", "contact_received", "2025-01-05", code="postman")]
+    broken = events_warehouse(tmp_path / "broken.duckdb", bad)
+    result = v.validate_events(broken, now=NOW, project_root=gx_root)
+    assert result.engine == v.GX and result.docs and result.docs.endswith("index.html")
+    assert failed(result) == {"events.code_in_closed_list.contact_received": v.STOP}
+    # Data Docs refused: the SQL result stands.
+    assert v.validate_events(broken, now=NOW, project_root=gx_root, docs=False).engine == v.SQL
+
+    monkeypatch.setenv(v.ENGINE_ENV, v.GX)
+    assert v.validate_events(clean, now=NOW, project_root=gx_root, docs=False).engine == v.GX
+    monkeypatch.setenv(v.ENGINE_ENV, "pandas")
+    with pytest.raises(ValueError, match="unknown gate engine 'pandas'"):
+        v.validate_events(clean, now=NOW, project_root=gx_root)
+
+
 # --------------------------------------------------------------------------------------------------
 # The marts gate
 
 
-def run_marts(tmp_path, gx_root, rows):
+def run_marts(tmp_path, gx_root, rows, engine=v.SQL):
     warehouse = marts_warehouse(tmp_path / "warehouse.duckdb", rows)
-    return v.validate_marts(warehouse, project_root=gx_root, docs=False)
+    return v.validate_marts(warehouse, project_root=gx_root, docs=False, engine=engine)
 
 
-def test_clean_marts_pass(tmp_path, gx_root):
-    result = run_marts(tmp_path, gx_root, good_kpis())
+def test_clean_marts_pass(tmp_path, gx_root, engine):
+    result = run_marts(tmp_path, gx_root, good_kpis(), engine)
     assert result.ok and result.failures == []
     assert result.rows == {"marts_kpi_monthly": 6, "marts_kpi_coverage": 6}
 
 
-def test_a_pct_above_100_stops(tmp_path, gx_root):
+def test_a_pct_above_100_stops(tmp_path, gx_root, engine):
     rows = good_kpis()
     rows[1] = kpi_row("assessment_45wd_pct", "pct", "2025-01-31", 120.0)
 
     with pytest.raises(v.GateFailed, match=r"kpi\.pct_between_0_and_100") as caught:
-        run_marts(tmp_path, gx_root, rows).raise_for_stops()
+        run_marts(tmp_path, gx_root, rows, engine).raise_for_stops()
 
     assert "kpi_id=assessment_45wd_pct" in str(caught.value)
 
 
-def test_a_negative_count_stops(tmp_path, gx_root):
+def test_a_negative_count_stops(tmp_path, gx_root, engine):
     rows = good_kpis()
     rows[0] = kpi_row("contacts_received", "count", "2025-01-31", -3.0)
 
-    result = run_marts(tmp_path, gx_root, rows)
+    result = run_marts(tmp_path, gx_root, rows, engine)
 
     assert set(failed(result)) == {"kpi.counts_not_negative.value", "kpi.counts_not_negative.numerator"}
     assert not result.ok
 
 
-def test_a_kpi_missing_from_a_month_stops(tmp_path, gx_root):
+def test_a_kpi_missing_from_a_month_stops(tmp_path, gx_root, engine):
     rows = [
         r for r in good_kpis() if not (r["kpi_id"] == "cla_rate_per_10k" and r["period_end"] == "2025-02-28")
     ]
 
-    result = run_marts(tmp_path, gx_root, rows)
+    result = run_marts(tmp_path, gx_root, rows, engine)
 
     assert failed(result) == {"kpi.every_kpi_every_month": v.STOP}
     assert "kpi_id=cla_rate_per_10k" in result.stops[0].describe()
     assert "period_end=2025-02-28" in result.stops[0].describe()
 
 
-def test_no_kpi_rows_stops(tmp_path, gx_root):
-    assert "kpi.not_empty" in failed(run_marts(tmp_path, gx_root, []))
+def test_no_kpi_rows_stops(tmp_path, gx_root, engine):
+    assert "kpi.not_empty" in failed(run_marts(tmp_path, gx_root, [], engine))
 
 
 # --------------------------------------------------------------------------------------------------
