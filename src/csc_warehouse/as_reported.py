@@ -324,15 +324,20 @@ class _Dbt:
     ) -> Any:
         from dbt.cli.main import dbtRunner
 
-        from csc_warehouse.build import BuildFailed, close_dbt_connections, dbt_args, temporary_environment
+        from csc_warehouse.build import (
+            BuildFailed,
+            close_dbt_connections,
+            dbt_args,
+            parsed_manifest,
+            temporary_environment,
+        )
 
         with temporary_environment(self._env(database)):
             try:
                 if self.manifest is None:
-                    parsed = dbtRunner().invoke(dbt_args("parse", project_dir=self.project_dir))
-                    if not parsed.success:
-                        raise BuildFailed([f"dbt parse: {parsed.exception or 'failed (see logs/dbt.log)'}"])
-                    self.manifest = parsed.result
+                    # build.py's cache: parsed once per process, and dbt's partial-parse state kept per
+                    # warehouse (the scratch copy has the warehouse's file name, so the same catalog).
+                    self.manifest = parsed_manifest(self.project_dir, self._env(database))
                 args = dbt_args(
                     command, project_dir=self.project_dir, select=select, vars=vars, full_refresh=full_refresh
                 )

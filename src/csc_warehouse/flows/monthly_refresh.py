@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 # First: importing the package turns telemetry off and sets PREFECT_HOME before prefect loads.
-from csc_warehouse import settings
+from csc_warehouse import settings, timings
 
 # isort: split
 from prefect import flow, get_run_logger, task
@@ -107,13 +107,15 @@ def load_files(input_dir: str, warehouse: str) -> dict[str, Any]:
     }
 
 
-def _run_gate(gate: str, warehouse: str) -> dict[str, Any]:
+def _run_gate(gate: str, warehouse: str, scope: str = "auto") -> dict[str, Any]:
     """Validate one gate; log every failed check by name; raise GateFailed on a failed stop check."""
     from csc_warehouse import validate
 
     logger = get_run_logger()
     # Data Docs beside the warehouse, not in the project: each warehouse keeps its own.
-    result = validate.validate_gate(Path(warehouse), gate, project_root=settings.gx_root_for(Path(warehouse)))
+    result = validate.validate_gate(
+        Path(warehouse), gate, project_root=settings.gx_root_for(Path(warehouse)), scope=scope
+    )
     for check in result.warnings:
         logger.warning("gate %s: warning %s", gate, check.describe())
     for check in result.stops:
@@ -142,9 +144,10 @@ def _run_gate(gate: str, warehouse: str) -> dict[str, Any]:
     retry_condition_fn=retry_unless_gate_failed,
     cache_policy=NO_CACHE,
 )
-def validate_events(warehouse: str) -> dict[str, Any]:
-    """Great Expectations on the loaded events (latest versions), episodes and periods of care."""
-    return _run_gate("events", warehouse)
+def validate_events(warehouse: str, full_refresh: bool = False) -> dict[str, Any]:
+    """The events gate (latest versions, episodes, periods of care): on a monthly refresh only the
+    children its loads touched, on a full refresh every event."""
+    return _run_gate("events", warehouse, scope="all" if full_refresh else "auto")
 
 
 # Never cached: the same arguments must rebuild from whatever raw.* now holds.
@@ -243,19 +246,26 @@ def monthly_refresh(
 
     serving = serving or str(settings.serving_next_to(Path(warehouse)))
     report_dir = report_dir or str(reports_next_to(Path(warehouse)))
-    # Called in turn: a step that raises stops the run before the next one starts.
-    loaded = load_files(input_dir, warehouse)
-    events_gate = validate_events(warehouse)
+    timings.reset()
+    # Called in turn: a step that raises stops the run before the next one starts. The gates and the
+    # dbt build record their own phases.
+    with timings.phase("load"):
+        loaded = load_files(input_dir, warehouse)
+    events_gate = validate_events(warehouse, full_refresh)
     built = build_warehouse(warehouse, engine, full_refresh)
     marts_gate = validate_marts(warehouse)
     if engine == "spark":
         # csc_warehouse.as_reported reruns models on DuckDB: publish months with a DuckDB refresh or backfill.
         months = {"months": [], "skipped": "publishing months as first reported runs on DuckDB only"}
     else:
-        months = publish_months(warehouse, publish_months_back)
-    served = serve_warehouse(warehouse, serving)
+        with timings.phase("publish months"):
+            months = publish_months(warehouse, publish_months_back)
+    with timings.phase("serving copy"):
+        served = serve_warehouse(warehouse, serving)
     notes = list(events_gate.get("warnings", [])) + list(marts_gate.get("warnings", []))
-    report = write_report(served["serving"], report_dir, notes)
+    with timings.phase("reports"):
+        report = write_report(served["serving"], report_dir, notes)
+    timings.write(timings.timings_path(Path(warehouse)))
     return {
         "input_dir": str(input_dir),
         "warehouse": str(Path(warehouse).resolve()),
@@ -267,6 +277,7 @@ def monthly_refresh(
         "publish_months": months,
         "serve": served,
         "report": report,
+        "timings": timings.summary(),
     }
 
 
