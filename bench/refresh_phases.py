@@ -43,8 +43,8 @@ from run_bench import SIZES, generate_input, machine
 from csc_warehouse import as_reported, settings, timings, validate
 from csc_warehouse.build import build
 from csc_warehouse.load import load
-from csc_warehouse.publish import publish
 from csc_warehouse.report_files import write_scorecard_report
+from csc_warehouse.serve import serve
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 EVERYDAY = ("small-unitary-1y", "large-county-10y", "region-10y")
@@ -192,7 +192,7 @@ def phase_by_phase(input_dir: Path, warehouse: Path, *, first: bool) -> dict:
     with timings.phase("publish months"):
         months = as_reported.publish_due(warehouse)
     with timings.phase("serving copy"):
-        publish(warehouse, serving)
+        serve(warehouse, serving)
     with timings.phase("reports"):
         write_scorecard_report(serving, warehouse.with_name("reports"))
     return {
