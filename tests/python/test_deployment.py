@@ -289,7 +289,10 @@ def test_operations_section_works_on_a_fresh_clone(tmp_path):
             ]
         assert months == 6, "the last six months, published as first reported and served"
         assert list((clone / "data" / "reports").glob("scorecard_*.md")), "the report beside the warehouse"
-        assert (clone / "data" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").is_file()
+        # The gates passed, counted in DuckDB: no Data Docs unless asked for (cscw validate) or a stop.
+        assert not (clone / "data" / "gx" / "uncommitted" / "data_docs").exists()
+        # Where the run's seconds went, beside the warehouse.
+        assert "publish months" in (clone / "data" / "refresh_timings.json").read_text()
     finally:
         for process in (worker, server):
             if process is not None and process.poll() is None:
