@@ -171,7 +171,10 @@ def test_reason_words_filter_and_a_warehouse_never_loaded(tmp_path, generated):
         ["quarantine", "--warehouse", str(warehouse), "--reason", "in the future"],
         env={"COLUMNS": "200"},
     )
-    missing = runner.invoke(cli.app, ["quarantine", "--warehouse", str(tmp_path / "none.duckdb")])
+    # Wide enough that rich does not wrap the long temporary path inside the message.
+    missing = runner.invoke(
+        cli.app, ["quarantine", "--warehouse", str(tmp_path / "none.duckdb")], env={"COLUMNS": "400"}
+    )
 
     assert words.exit_code == 0
     assert "event_at_in_future" in words.output and "unknown_child" not in words.output
